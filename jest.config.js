@@ -1,0 +1,13 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages'],
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+  },
+  // Cross-process tests spawn real processes; give them room on a loaded 2-core machine.
+  testTimeout: 60000,
+  // Real shared-memory names are global to the machine: run test files one at a time.
+  maxWorkers: 1,
+};

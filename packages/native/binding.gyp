@@ -1,0 +1,34 @@
+{
+  "targets": [
+    {
+      "target_name": "shmlink",
+      "sources": [
+        "src/addon.cc",
+        "src/errors.cc",
+        "src/region.cc",
+        "src/wait_pool.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["src/platform_linux.cc"],
+          "libraries": ["-lrt", "-lpthread"]
+        }],
+        ["OS!='linux'", {
+          "sources": ["src/platform_unsupported.cc"]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "MACOSX_DEPLOYMENT_TARGET": "10.15"
+          }
+        }],
+        ["OS=='win'", {
+          "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"] } }
+        }]
+      ]
+    }
+  ]
+}

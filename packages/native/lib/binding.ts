@@ -1,0 +1,67 @@
+// The raw addon and its hand-written typings. Nothing outside this package sees these types; the
+// facade classes validate arguments and give them meaning.
+import path from 'node:path';
+import load from 'node-gyp-build';
+import { ShmError } from './errors';
+
+export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
+
+export interface RegionHandle {
+  readonly size: number;
+  readonly created: boolean;
+  readonly closed: boolean;
+  close(): void;
+  write(offset: number, source: Uint8Array, sourceOffset?: number, length?: number): number;
+  read(offset: number, length: number): Buffer;
+  readInto(offset: number, target: Uint8Array, targetOffset?: number, length?: number): number;
+  fill(offset: number, length: number, value: number): void;
+  load(offset: number): number;
+  store(offset: number, value: number): void;
+  compareExchange(offset: number, expected: number, replacement: number): number;
+  add(offset: number, delta: number): number;
+  wait(offset: number, expected: number, timeoutMs?: number): WaitOutcome;
+  waitAsync(offset: number, expected: number, timeoutMs?: number, spinMicros?: number): Promise<WaitOutcome>;
+  notify(offset: number, count?: number): number;
+  flush(): void;
+}
+
+/** 0 create, 1 open, 2 create-or-open; access 0 readWrite, 1 read, 2 copyOnWrite. */
+export interface RegionHandleConstructor {
+  new (
+    osName: string | null,
+    path: string | null,
+    mode: 0 | 1 | 2,
+    size: number,
+    access: 0 | 1 | 2,
+    permissions: number,
+  ): RegionHandle;
+}
+
+export interface Binding {
+  RegionHandle: RegionHandleConstructor;
+  setErrorClass(ctor: typeof ShmError): void;
+  unlink(osName: string): void;
+  list(): string[];
+  processAlive(pid: number): boolean;
+  processStartTime(pid: number): number | null;
+  platformSupported: boolean;
+}
+
+function loadBinding(): Binding {
+  const root = path.join(__dirname, '..');
+  try {
+    return load(root) as Binding;
+  } catch (cause) {
+    throw new ShmError(
+      'ERR_UNSUPPORTED_PLATFORM',
+      `no @shmlink/native binary for ${process.platform}-${process.arch} (napi): neither ` +
+        `prebuilds/${process.platform}-${process.arch}/ nor build/Release/ holds one. Build it ` +
+        `from source with 'pnpm --filter @shmlink/native build' (needs python3, make and a C++ ` +
+        `compiler) or install on a platform with a prebuild.`,
+      { cause },
+    );
+  }
+}
+
+export const binding: Binding = loadBinding();
+binding.setErrorClass(ShmError);

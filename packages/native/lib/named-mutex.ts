@@ -1,0 +1,190 @@
+import { binding } from './binding';
+import { ShmError } from './errors';
+import { initializeHeader } from './header';
+import { Region, assertMayBlock } from './region';
+import { checkTimeout } from './validate';
+
+// Layout of a named mutex's region (little-endian u32):
+//   0 magic 'SLMX'   4 version   8 owner: 0 free, else owner pid | WAITERS   12 abandoned flag
+const MAGIC = 0x584d4c53;
+const VERSION = 1;
+const OWNER = 8;
+const ABANDONED = 12;
+const SIZE = 64;
+const WAITERS = 0x80000000;
+const PID_MASK = 0x7fffffff;
+// A dead owner never wakes anyone: waiters re-check the owner's liveness this often.
+const LIVENESS_POLL_MS = 100;
+export const MUTEX_PREFIX = 'shmlink.mx.';
+
+export interface LockResult {
+  /** True when the previous owner died (or closed) while holding the mutex: the data it guarded may be inconsistent. */
+  abandoned: boolean;
+}
+
+const held = new Set<NamedMutex>();
+let exitHookInstalled = false;
+
+function releaseHeldOnExit(): void {
+  for (const mutex of held) mutex.close();
+}
+
+/**
+ * A cross-process mutex that survives its owner's death: when the owning process dies holding it,
+ * the next lock succeeds and reports `abandoned: true` (the .NET AbandonedMutexException case).
+ * The owner is the handle; a handle that is closed, or whose thread exits, while holding the lock
+ * releases it as abandoned. Not recursive: locking a handle that holds the lock is an error.
+ */
+export class NamedMutex {
+  readonly name: string;
+  #region: Region;
+  #held = false;
+  #pid = process.pid;
+
+  private constructor(name: string, region: Region) {
+    this.name = name;
+    this.#region = region;
+  }
+
+  static createOrOpen(name: string): NamedMutex {
+    return NamedMutex.#wrap(name, Region.createOrOpen(MUTEX_PREFIX + name, SIZE));
+  }
+
+  static open(name: string): NamedMutex {
+    return NamedMutex.#wrap(name, Region.open(MUTEX_PREFIX + name, { size: SIZE }));
+  }
+
+  static unlink(name: string): boolean {
+    return Region.unlinkIfExists(MUTEX_PREFIX + name);
+  }
+
+  static #wrap(name: string, region: Region): NamedMutex {
+    try {
+      initializeHeader(region, { what: 'named mutex', magic: MAGIC, version: VERSION, magicOffset: 0, versionOffset: 4 }, () => {});
+    } catch (err) {
+      region.close();
+      throw err;
+    }
+    return new NamedMutex(name, region);
+  }
+
+  /** Whether this handle holds the lock. */
+  get isLocked(): boolean {
+    return this.#held;
+  }
+
+  get closed(): boolean {
+    return this.#region.closed;
+  }
+
+  #acquired(): LockResult {
+    this.#held = true;
+    held.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', releaseHeldOnExit);
+    }
+    const abandoned = this.#region.compareExchange(ABANDONED, 1, 0) === 1;
+    return { abandoned };
+  }
+
+  /** One attempt; `contended` keeps the waiters bit so that our unlock wakes the next in line. */
+  #attempt(contended: boolean): LockResult | number {
+    const me = contended ? (this.#pid | WAITERS) >>> 0 : this.#pid;
+    const seen = this.#region.compareExchange(OWNER, 0, me);
+    if (seen === 0) return this.#acquired();
+    const owner = seen & PID_MASK;
+    if (!binding.processAlive(owner)) {
+      // The owner died holding it: take it over, and tell the caller.
+      if (this.#region.compareExchange(OWNER, seen, (this.#pid | (seen & WAITERS)) >>> 0) === seen) {
+        this.#region.store(ABANDONED, 1);
+        return this.#acquired();
+      }
+      return this.#region.load(OWNER);
+    }
+    if ((seen & WAITERS) === 0) this.#region.compareExchange(OWNER, seen, (seen | WAITERS) >>> 0);
+    return (seen | WAITERS) >>> 0;
+  }
+
+  #checkNotHeld(): void {
+    if (this.#held) {
+      throw new ShmError('ERR_INVALID_STATE', `named mutex '${this.name}' is already held by this handle (not recursive)`);
+    }
+  }
+
+  /** Tries once without waiting; null when another owner holds it. */
+  tryLock(): LockResult | null {
+    this.#checkNotHeld();
+    const r = this.#attempt(false);
+    return typeof r === 'number' ? null : r;
+  }
+
+  /** Waits for the lock, blocking the thread (worker threads only); ERR_TIMEOUT after `timeoutMs`. */
+  lock(timeoutMs?: number): LockResult {
+    assertMayBlock('NamedMutex.lock()');
+    this.#checkNotHeld();
+    const deadline = performance.now() + checkTimeout(timeoutMs);
+    let contended = false;
+    for (;;) {
+      const r = this.#attempt(contended);
+      if (typeof r !== 'number') return r;
+      contended = true;
+      const left = deadline - performance.now();
+      if (left <= 0) throw this.#timeout(timeoutMs);
+      this.#region.wait(OWNER, r, Math.min(left, LIVENESS_POLL_MS));
+    }
+  }
+
+  /** Waits for the lock without blocking the event loop; rejects ERR_TIMEOUT after `timeoutMs`. */
+  async lockAsync(timeoutMs?: number): Promise<LockResult> {
+    this.#checkNotHeld();
+    const deadline = performance.now() + checkTimeout(timeoutMs);
+    let contended = false;
+    for (;;) {
+      const r = this.#attempt(contended);
+      if (typeof r !== 'number') return r;
+      contended = true;
+      const left = deadline - performance.now();
+      if (left <= 0) throw this.#timeout(timeoutMs);
+      await this.#region.waitAsync(OWNER, r, Math.min(left, LIVENESS_POLL_MS));
+      this.#checkNotHeld();
+    }
+  }
+
+  #timeout(timeoutMs: number | undefined): ShmError {
+    const owner = this.#region.load(OWNER) & PID_MASK;
+    return new ShmError('ERR_TIMEOUT', `named mutex '${this.name}' still held by pid ${owner} after ${timeoutMs} ms`);
+  }
+
+  /** Releases the lock; ERR_INVALID_STATE when this handle does not hold it. */
+  unlock(): void {
+    if (!this.#held) throw new ShmError('ERR_INVALID_STATE', `named mutex '${this.name}' is not held by this handle`);
+    this.#release();
+  }
+
+  #release(): void {
+    this.#held = false;
+    held.delete(this);
+    let seen = this.#region.load(OWNER);
+    for (;;) {
+      const found = this.#region.compareExchange(OWNER, seen, 0);
+      if (found === seen) break;
+      seen = found;
+    }
+    if ((seen & WAITERS) !== 0) this.#region.notify(OWNER, 1);
+  }
+
+  /** Closes the handle; if it held the lock, releases it as abandoned. */
+  close(): void {
+    if (this.#region.closed) return;
+    if (this.#held) {
+      this.#region.store(ABANDONED, 1);
+      this.#release();
+    }
+    this.#region.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}

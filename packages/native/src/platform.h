@@ -1,0 +1,59 @@
+// The operating-system seam. Everything that touches the OS lives behind these functions; one
+// source file per OS implements them (platform_linux.cc, platform_unsupported.cc), chosen in
+// binding.gyp. Functions return 0 or a positive errno-style code; the caller maps codes to errors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace shmlink {
+
+enum class Access { kReadWrite = 0, kRead = 1, kCopyOnWrite = 2 };
+enum class OpenMode { kCreate = 0, kOpen = 1, kCreateOrOpen = 2 };
+enum class WaitResult { kOk = 0, kNotEqual = 1, kTimedOut = 2 };
+
+// Returned by every function of a platform that has no backend yet.
+constexpr int kUnsupportedPlatform = -1;
+
+struct OpenRequest {
+  std::string os_name;  // "/name" for shared memory; empty when path is set
+  std::string path;     // file to map (persisted region); empty for shared memory
+  OpenMode mode;
+  Access access;
+  uint64_t size;        // required for create; 0 = any when opening
+  uint32_t permissions; // e.g. 0600
+};
+
+struct OpenResult {
+  int fd = -1;
+  uint64_t size = 0;
+  bool created = false;
+};
+
+// Opens or creates the object, sizes it and reserves its pages when created. On failure nothing
+// is left behind (a half-created object is unlinked).
+int PlatformOpen(const OpenRequest& request, OpenResult* result);
+int PlatformMap(int fd, uint64_t size, Access access, void** address);
+void PlatformUnmap(void* address, uint64_t size);
+void PlatformClose(int fd);
+int PlatformUnlinkShared(const std::string& os_name);
+int PlatformListShared(std::vector<std::string>* names);
+int PlatformFlush(void* address, uint64_t size);
+
+// Cross-process wait on a 32-bit word in shared memory. timeout_ns < 0 waits forever.
+int PlatformWait(uint32_t* word, uint32_t expected, int64_t timeout_ns, WaitResult* result);
+int PlatformWake(uint32_t* word, int count, int* woken);
+
+// Liveness of a process, and its start time (to tell a restarted pid from the original).
+bool PlatformProcessAlive(int pid);
+int PlatformProcessStartTime(int pid, uint64_t* start_time);
+int PlatformCurrentPid();
+
+int64_t PlatformMonotonicNs();
+
+// Short name of an errno-style code, e.g. "ENOENT".
+std::string PlatformErrorName(int code);
+
+}  // namespace shmlink
