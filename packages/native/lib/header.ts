@@ -1,5 +1,10 @@
 import { ShmError } from './errors';
-import type { Region } from './region';
+
+/** What a header lives in: a Region, or a window onto part of one. */
+export interface HeaderTarget {
+  readonly name: string;
+  load(offset: number): number;
+}
 
 export interface HeaderSpec {
   /** What the object is, for messages ("named event"). */
@@ -10,6 +15,8 @@ export interface HeaderSpec {
   versionOffset: number;
   /** How long an opener waits for a creator that has not finished initialising. */
   initTimeoutMs?: number;
+  /** A version value that also means "being initialised" (besides 0). */
+  pending?: number;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -24,28 +31,37 @@ export function pauseMs(ms: number): void {
  * consistent stores), so "version present" means "initialised". An opener waits briefly for the
  * version and then checks both values, failing ERR_LAYOUT_MISMATCH with what it found.
  */
-export function initializeHeader(region: Region, spec: HeaderSpec, init: () => void): void {
+export function initializeHeader(
+  region: HeaderTarget & { readonly created: boolean; store(offset: number, value: number): void },
+  spec: HeaderSpec,
+  init: () => void,
+): void {
   if (region.created) {
     init();
     region.store(spec.magicOffset, spec.magic);
     region.store(spec.versionOffset, spec.version);
     return;
   }
+  awaitHeader(region, spec);
+}
+
+/** The opener's side: waits briefly while the version is 0 (or `pending`), then checks magic and version. */
+export function awaitHeader(target: HeaderTarget, spec: HeaderSpec): void {
   const deadline = Date.now() + (spec.initTimeoutMs ?? 2000);
   for (;;) {
-    const version = region.load(spec.versionOffset);
-    if (version !== 0) {
-      const magic = region.load(spec.magicOffset);
+    const version = target.load(spec.versionOffset);
+    if (version !== 0 && version !== spec.pending) {
+      const magic = target.load(spec.magicOffset);
       if (magic !== spec.magic) {
         throw new ShmError(
           'ERR_LAYOUT_MISMATCH',
-          `'${region.name}' is not a ${spec.what}: magic=0x${magic.toString(16)} expected=0x${spec.magic.toString(16)}`,
+          `'${target.name}' is not a ${spec.what}: magic=0x${magic.toString(16)} expected=0x${spec.magic.toString(16)}`,
         );
       }
       if (version !== spec.version) {
         throw new ShmError(
           'ERR_LAYOUT_MISMATCH',
-          `${spec.what} '${region.name}' has layout version=${version} expected=${spec.version}`,
+          `${spec.what} '${target.name}' has layout version=${version} expected=${spec.version}`,
         );
       }
       return;
@@ -53,7 +69,7 @@ export function initializeHeader(region: Region, spec: HeaderSpec, init: () => v
     if (Date.now() > deadline) {
       throw new ShmError(
         'ERR_LAYOUT_MISMATCH',
-        `${spec.what} '${region.name}' was never initialised: version=0 expected=${spec.version}`,
+        `${spec.what} '${target.name}' was never initialised: version=${version} expected=${spec.version}`,
       );
     }
     pauseMs(1);

@@ -4,6 +4,6 @@ export { NamedEvent, type NamedEventOptions } from './named-event';
 export { NamedMutex, type LockResult } from './named-mutex';
 export { processAlive, processStartTime } from './process';
 export { toOsName, maxNameLength } from './names';
-export { initializeHeader, type HeaderSpec } from './header';
+export { initializeHeader, awaitHeader, pauseMs, type HeaderSpec, type HeaderTarget } from './header';
 export { assertInteger, checkTimeout, checkOptions, checkOneOf } from './validate';
 export { assertMayBlock } from './region';

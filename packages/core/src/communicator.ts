@@ -1,0 +1,435 @@
+import { EventEmitter } from 'node:events';
+import { isMainThread } from 'node:worker_threads';
+import {
+  Region,
+  ShmError,
+  assertInteger,
+  assertMayBlock,
+  checkOneOf,
+  checkOptions,
+  checkTimeout,
+  processAlive,
+} from '@shmlink/native';
+import { Half } from './half';
+import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PartyState, TAIL_OFFSET } from './layout';
+import { PeerWatcher, type PeerEvent } from './peer';
+import { RingReader } from './ring-reader';
+import { RingWriter } from './ring-writer';
+
+export type Side = 'a' | 'b';
+
+export interface CommunicatorOptions {
+  /** Which half this side writes: 'a' writes the first half and reads the second, 'b' the reverse.
+   *  Default: the side whose writer slot is free ('a' first). Ignored when positions are set. */
+  side?: Side;
+  /** How long the reader (and a writer waiting for space) spins on the shared cursor before
+   *  sleeping, in microseconds. Spinning runs on a native thread, never on the event loop. Default 50. */
+  spin?: number;
+  /** Largest message accepted or delivered, in bytes (larger ones are split into frames). Default 64 MiB. */
+  maxMessageSize?: number;
+  /** A write that cannot be committed within this many ms rejects ERR_TIMEOUT. Default Infinity. */
+  timeout?: number;
+  /** How often the reader checks that the peer process is still alive, in ms. Default 250. */
+  peerCheckInterval?: number;
+  /** Permission bits when this call creates the region. Default 0o600. */
+  mode?: number;
+}
+
+export interface ReceiveOptions {
+  /** Give up after this many ms and return null. Default Infinity. */
+  timeout?: number;
+  /** Spin this many µs on the cursor before sleeping. Default: the communicator's `spin`. */
+  spin?: number;
+}
+
+const OPTION_KEYS = ['side', 'spin', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode'] as const;
+const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
+// The reader copies at most this much of the ring per native call, bounding the memory of a batch.
+const DRAIN_WINDOW = 1024 * 1024;
+
+interface Resolved {
+  spin: number;
+  maxMessageSize: number;
+  timeout: number;
+  peerCheckInterval: number;
+}
+
+export interface CommunicatorEvents {
+  data: [data: Buffer];
+  error: [error: ShmError];
+  peer: [event: PeerEvent];
+  close: [];
+}
+
+/**
+ * A duplex channel between two processes over one named shared-memory region (the successor of
+ * .NET's MemoryMappedFileCommunicator). Each side writes into its half and reads the other's; a
+ * native thread sleeps until data arrives; writes never block the event loop.
+ */
+export class Communicator extends EventEmitter<CommunicatorEvents> {
+  readonly name: string;
+  readonly #region: Region;
+  readonly #options: Resolved;
+  readonly #side: Side | undefined;
+  #readPosition: number | undefined;
+  #writePosition: number | undefined;
+  #readHalf: Half | undefined;
+  #writeHalf: Half | undefined;
+  #reader: RingReader | undefined;
+  #writer: RingWriter | undefined;
+  #peer: PeerWatcher | undefined;
+  #readerRunning = false;
+  #readerLoop: Promise<void> | undefined;
+  #syncQueue: Buffer[] = [];
+  #lastLivenessCheck = 0;
+  #disposed = false;
+
+  /** Opens the region `name` of `capacity` bytes, creating it if it does not exist. */
+  constructor(name: string, capacity: number, options?: CommunicatorOptions) {
+    super();
+    const opts = checkOptions<CommunicatorOptions>(options, 'options', OPTION_KEYS);
+    assertInteger(capacity, 'capacity', 2 * MIN_HALF, 2 ** 32);
+    this.#options = resolveOptions(opts);
+    this.#side = opts.side === undefined ? undefined : checkOneOf(opts.side, 'side', ['a', 'b'] as const, 'a');
+    this.name = name;
+    this.#region = Region.createOrOpen(name, capacity, opts.mode === undefined ? undefined : { mode: opts.mode });
+  }
+
+  /** Opens an existing communicator region (its capacity is read from the region). */
+  static open(name: string, options?: CommunicatorOptions): Communicator {
+    const region = Region.open(name);
+    const capacity = region.size;
+    region.close();
+    return new Communicator(name, capacity, options);
+  }
+
+  /** Size of the shared region in bytes. */
+  get capacity(): number {
+    return this.#region.size;
+  }
+
+  /** Where the half this side reads begins (the seed's ReadPosition). Settable until the channel starts. */
+  get readPosition(): number {
+    return this.#readPosition ?? this.#defaultPositions().read;
+  }
+
+  set readPosition(value: number) {
+    this.#setPosition('readPosition', value);
+    this.#readPosition = value;
+  }
+
+  /** Where the half this side writes begins (the seed's WritePosition). */
+  get writePosition(): number {
+    return this.#writePosition ?? this.#defaultPositions().write;
+  }
+
+  set writePosition(value: number) {
+    this.#setPosition('writePosition', value);
+    this.#writePosition = value;
+  }
+
+  /** The peer's pid while it is known to be attached and alive. */
+  get peerPid(): number | null {
+    return this.#peer?.pid ?? null;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  #setPosition(what: string, value: number): void {
+    this.#checkOpen();
+    if (this.#writeHalf !== undefined) {
+      throw new ShmError('ERR_INVALID_STATE', `${what} cannot change once the channel has started`);
+    }
+    assertInteger(value, what, 0, this.capacity - MIN_HALF);
+    if (value % 8 !== 0) throw new ShmError('ERR_INVALID_ARGUMENT', `${what}=${value} must be a multiple of 8`);
+  }
+
+  #defaultPositions(side: Side = this.#side ?? 'a'): { read: number; write: number } {
+    const middle = Math.floor(this.capacity / 2 / 64) * 64;
+    return side === 'a' ? { write: 0, read: middle } : { write: middle, read: 0 };
+  }
+
+  #checkOpen(): void {
+    if (this.#disposed) throw new ShmError('ERR_CLOSED', `communicator '${this.name}' is disposed`);
+  }
+
+  /** Splits the mapping, initialises the headers and claims this side's slots (once). */
+  #attach(): void {
+    if (this.#writeHalf !== undefined) return;
+    const explicit = this.#readPosition !== undefined || this.#writePosition !== undefined;
+    const sides: Side[] = explicit ? ['a'] : this.#side !== undefined ? [this.#side] : ['a', 'b'];
+    let lastHolder = 0;
+    for (const side of sides) {
+      const defaults = this.#defaultPositions(side);
+      const read = this.#readPosition ?? defaults.read;
+      const write = this.#writePosition ?? defaults.write;
+      if (read === write) throw new ShmError('ERR_INVALID_ARGUMENT', `readPosition and writePosition are both ${read}`);
+      const writeHalf = new Half(this.#region, write, this.#halfEnd(write, read) - write);
+      const readHalf = new Half(this.#region, read, this.#halfEnd(read, write) - read);
+      for (const half of [writeHalf, readHalf]) {
+        if (half.size < MIN_HALF) {
+          throw new ShmError('ERR_INVALID_ARGUMENT', `half at ${half.base} has size=${half.size} expected>=${MIN_HALF}`);
+        }
+      }
+      writeHalf.initialize();
+      readHalf.initialize();
+      const holder = writeHalf.claimParty(PRODUCER);
+      if (holder !== 0) {
+        lastHolder = holder;
+        continue;
+      }
+      const consumerHolder = readHalf.claimParty(CONSUMER);
+      if (consumerHolder !== 0) {
+        writeHalf.leaveParty(PRODUCER);
+        lastHolder = consumerHolder;
+        continue;
+      }
+      this.#writeHalf = writeHalf;
+      this.#readHalf = readHalf;
+      this.#writer = new RingWriter(writeHalf, {
+        timeoutMs: this.#options.timeout,
+        spinMicros: this.#options.spin,
+        sleepSliceMs: this.#options.peerCheckInterval,
+      });
+      this.#reader = new RingReader(readHalf, this.#options.maxMessageSize);
+      this.#peer = new PeerWatcher(readHalf);
+      // Wake the peer's reader so that it notices us at once.
+      writeHalf.notify(TAIL_OFFSET, 1);
+      return;
+    }
+    throw new ShmError('ERR_INVALID_STATE', `every side of '${this.name}' is in use (last holder pid ${lastHolder})`);
+  }
+
+  /** A half spans from its position to the next position above it, or to the end of the mapping. */
+  #halfEnd(position: number, other: number): number {
+    return other > position ? other : this.capacity;
+  }
+
+  /** Starts delivering incoming messages as 'data' events (the seed's StartReader). */
+  startReader(): void {
+    this.#checkOpen();
+    if (this.#readerRunning) return;
+    this.#attach();
+    this.#readerRunning = true;
+    this.#readerLoop = this.#readLoop();
+  }
+
+  /** Stops delivering 'data' events; messages stay in the ring until the reader starts again. */
+  async stopReader(): Promise<void> {
+    this.#readerRunning = false;
+    const loop = this.#readerLoop;
+    if (loop !== undefined) {
+      this.#readHalf?.notify(TAIL_OFFSET, 1);
+      await loop;
+    }
+  }
+
+  get readerRunning(): boolean {
+    return this.#readerRunning;
+  }
+
+  /**
+   * Sends a message (a string is sent as UTF-8). Returns at once; the Promise resolves when the
+   * message is committed to shared memory. Messages are delivered in call order. The bytes of a
+   * Uint8Array are read at commit time: do not change them until the Promise settles.
+   */
+  write(data: string | Uint8Array): Promise<void> {
+    try {
+      const bytes = toBytes(data);
+      return this.#writerFor(bytes).enqueue(bytes);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #writerFor(bytes: Uint8Array): RingWriter {
+    this.#checkOpen();
+    if (bytes.length > this.#options.maxMessageSize) {
+      throw new ShmError('ERR_MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds maxMessageSize=${this.#options.maxMessageSize}`);
+    }
+    this.#attach();
+    return this.#writer!;
+  }
+
+  /**
+   * Commits a message before returning. Where the ring is full it waits for space, which blocks the
+   * thread: allowed in worker threads; on the main thread it throws ERR_TIMEOUT instead of waiting.
+   */
+  writeSync(data: string | Uint8Array, options?: { timeout?: number }): void {
+    const opts = checkOptions<{ timeout: number }>(options, 'options', ['timeout']);
+    const bytes = toBytes(data);
+    const writer = this.#writerFor(bytes);
+    const timeout = isMainThread ? 0 : checkTimeout(opts.timeout ?? this.#options.timeout);
+    let failure: unknown;
+    writer.enqueue(bytes).catch((err: unknown) => {
+      failure = err;
+    });
+    const deadline = performance.now() + timeout;
+    const half = this.#writeHalf!;
+    while (!writer.flushSync()) {
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        // Withdrawn if no frame of it was written; a fragmented message already begun completes later.
+        writer.withdraw(bytes);
+        throw new ShmError('ERR_TIMEOUT', `writeSync of ${bytes.length} bytes found no room within ${timeout} ms`);
+      }
+      half.region.wait(half.base + HEAD_OFFSET, half.load(HEAD_OFFSET), Math.min(left, 10));
+    }
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Returns the next message, blocking the calling thread: spins briefly on the cursor, then sleeps
+   * until data arrives. For worker threads (ERR_NOT_MAIN_THREAD_SAFE on the main thread); not
+   * together with startReader(). Returns null after `timeout` ms.
+   */
+  receiveSync(options?: ReceiveOptions): Buffer | null {
+    assertMayBlock('Communicator.receiveSync()');
+    this.#checkOpen();
+    const opts = checkOptions<ReceiveOptions>(options, 'options', ['timeout', 'spin']);
+    if (this.#readerRunning) {
+      throw new ShmError('ERR_INVALID_STATE', 'receiveSync() cannot be used while the event reader runs');
+    }
+    this.#attach();
+    const timeout = checkTimeout(opts.timeout);
+    const spinMs = (opts.spin ?? this.#options.spin) / 1000;
+    const reader = this.#reader!;
+    const half = this.#readHalf!;
+    const start = performance.now();
+    for (;;) {
+      const next = this.#syncQueue.shift();
+      if (next !== undefined) return next;
+      const { messages, error } = reader.drain(DRAIN_WINDOW);
+      if (error !== undefined) this.emit('error', error);
+      if (messages.length > 0) {
+        this.#syncQueue = messages;
+        continue;
+      }
+      const elapsed = performance.now() - start;
+      if (elapsed >= timeout) return null;
+      if (elapsed < spinMs) continue;
+      half.store(CONSUMER_SLEEPING_OFFSET, 1);
+      if (!reader.hasData()) {
+        half.region.wait(half.base + TAIL_OFFSET, reader.head, Math.min(timeout - elapsed, this.#options.peerCheckInterval));
+      }
+      half.store(CONSUMER_SLEEPING_OFFSET, 0);
+    }
+  }
+
+  async #readLoop(): Promise<void> {
+    const reader = this.#reader!;
+    const half = this.#readHalf!;
+    const region = this.#region;
+    this.#checkPeer(true);
+    while (this.#readerRunning && !this.#disposed) {
+      const { messages, error } = reader.drain(DRAIN_WINDOW);
+      if (error !== undefined) this.emit('error', error);
+      for (const message of messages) this.#deliver(message);
+      if (messages.length > 0 || error !== undefined) {
+        this.#checkPeer(false);
+        // Let the event loop breathe between batches.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      half.store(CONSUMER_SLEEPING_OFFSET, 1);
+      if (reader.hasData()) {
+        half.store(CONSUMER_SLEEPING_OFFSET, 0);
+        continue;
+      }
+      try {
+        await region.waitAsync(half.base + TAIL_OFFSET, reader.head, this.#options.peerCheckInterval, this.#options.spin);
+      } catch (err) {
+        if (err instanceof ShmError && err.code === 'ERR_CLOSED') return;
+        throw err;
+      }
+      if (this.#disposed) return;
+      half.store(CONSUMER_SLEEPING_OFFSET, 0);
+      this.#checkPeer(false);
+    }
+  }
+
+  #deliver(message: Buffer): void {
+    try {
+      this.emit('data', message);
+    } catch (err) {
+      // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+
+  #checkPeer(force: boolean): void {
+    const peer = this.#peer;
+    if (peer === undefined) return;
+    const now = performance.now();
+    const liveness = force || now - this.#lastLivenessCheck >= this.#options.peerCheckInterval;
+    if (liveness) this.#lastLivenessCheck = now;
+    for (const event of peer.check(liveness)) this.emit('peer', event);
+  }
+
+  /**
+   * Stops the reader, commits the queued writes that fit and rejects the rest with ERR_CLOSED,
+   * marks this side as gone and unmaps. The region's name is removed by the last side to leave,
+   * once everything it wrote has been read. Idempotent.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#readerRunning = false;
+    try {
+      this.#writer?.close();
+      const writeHalf = this.#writeHalf;
+      const readHalf = this.#readHalf;
+      if (writeHalf !== undefined && readHalf !== undefined) {
+        writeHalf.leaveParty(PRODUCER);
+        readHalf.leaveParty(CONSUMER);
+        writeHalf.notify(TAIL_OFFSET, 1);
+        const peer = readHalf.readParty(PRODUCER);
+        const peerHere = peer.state === PartyState.Attached && peer.pid !== process.pid && peer.pid !== 0;
+        if ((!peerHere || !processAlive(peer.pid)) && this.#writer!.unread() === 0) {
+          Region.unlinkIfExists(this.name);
+        }
+      }
+    } finally {
+      this.#disposed = true;
+      this.#region.close();
+      this.emit('close');
+    }
+  }
+
+  /** Waits for queued writes to be committed (or to fail), then disposes. */
+  async disposeAsync(): Promise<void> {
+    const writer = this.#writer;
+    if (writer !== undefined && !this.#disposed) {
+      while (writer.pending > 0 && !this.#disposed) await new Promise<void>((resolve) => setTimeout(resolve, 1));
+    }
+    this.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.disposeAsync();
+  }
+}
+
+function toBytes(data: string | Uint8Array): Uint8Array {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (data instanceof Uint8Array) return data;
+  throw new ShmError('ERR_INVALID_ARGUMENT', `data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+}
+
+function resolveOptions(opts: Partial<CommunicatorOptions>): Resolved {
+  const spin = opts.spin ?? 50;
+  assertInteger(spin, 'spin', 0, 1_000_000);
+  const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
+  assertInteger(maxMessageSize, 'maxMessageSize', 1, 0xffffffff);
+  const timeout = checkTimeout(opts.timeout, 'timeout');
+  const peerCheckInterval = opts.peerCheckInterval ?? 250;
+  assertInteger(peerCheckInterval, 'peerCheckInterval', 1, 60_000);
+  return { spin, maxMessageSize, timeout, peerCheckInterval };
+}

@@ -1,0 +1,152 @@
+import { ShmError, awaitHeader, processAlive, processStartTime, type Region } from '@shmlink/native';
+import {
+  HALF_SIZE_OFFSET,
+  HEADER_SIZE,
+  HEADER_SIZE_OFFSET,
+  INITIALIZING,
+  MAGIC,
+  MAGIC_OFFSET,
+  PartyState,
+  RING_SIZE_OFFSET,
+  VERSION,
+  VERSION_OFFSET,
+  maxFramePayload,
+  ringSizeFor,
+  wrapFor,
+  type PartyFields,
+} from './layout';
+
+/** A snapshot of one party's slot in a half header. */
+export interface PartyInfo {
+  pid: number;
+  state: PartyState;
+  epoch: number;
+  startTime: number;
+}
+
+/**
+ * One half of the mapping: its geometry and typed access to its header words. The half knows the
+ * layout; the ring algorithms live in ring-writer.ts and ring-reader.ts.
+ */
+export class Half {
+  readonly region: Region;
+  readonly base: number;
+  readonly size: number;
+  readonly ringSize: number;
+  readonly ring: number;
+  readonly wrap: number;
+  readonly maxFramePayload: number;
+
+  constructor(region: Region, base: number, size: number) {
+    this.region = region;
+    this.base = base;
+    this.size = size;
+    this.ringSize = ringSizeFor(size);
+    this.ring = base + HEADER_SIZE;
+    this.wrap = wrapFor(this.ringSize);
+    this.maxFramePayload = maxFramePayload(this.ringSize);
+  }
+
+  load(field: number): number {
+    return this.region.load(this.base + field);
+  }
+
+  store(field: number, value: number): void {
+    this.region.store(this.base + field, value);
+  }
+
+  compareExchange(field: number, expected: number, replacement: number): number {
+    return this.region.compareExchange(this.base + field, expected, replacement);
+  }
+
+  notify(field: number, count = 1): void {
+    this.region.notify(this.base + field, count);
+  }
+
+  /** Sets a wait flag back from 1 to 0 and, if this call did so, wakes the sleeper on `word`. */
+  wakeIfSleeping(flag: number, word: number): void {
+    if (this.load(flag) === 1 && this.compareExchange(flag, 1, 0) === 1) this.notify(word);
+  }
+
+  /**
+   * Initialises the header if nobody has (a compare-and-swap on the version word elects one side),
+   * otherwise waits for it and checks that both sides agree on the geometry.
+   */
+  initialize(): void {
+    const won = this.compareExchange(VERSION_OFFSET, 0, INITIALIZING) === 0;
+    if (won) {
+      this.store(HEADER_SIZE_OFFSET, HEADER_SIZE);
+      this.store(RING_SIZE_OFFSET, this.ringSize);
+      this.store(HALF_SIZE_OFFSET, this.size);
+      this.store(MAGIC_OFFSET, MAGIC);
+      this.store(VERSION_OFFSET, VERSION);
+      return;
+    }
+    const target = { name: `${this.region.name}@${this.base}`, load: (o: number) => this.load(o) };
+    awaitHeader(target, {
+      what: 'shmlink half',
+      magic: MAGIC,
+      version: VERSION,
+      magicOffset: MAGIC_OFFSET,
+      versionOffset: VERSION_OFFSET,
+      pending: INITIALIZING,
+    });
+    const checks: [string, number, number][] = [
+      ['headerSize', this.load(HEADER_SIZE_OFFSET), HEADER_SIZE],
+      ['ringSize', this.load(RING_SIZE_OFFSET), this.ringSize],
+      ['halfSize', this.load(HALF_SIZE_OFFSET), this.size],
+    ];
+    for (const [what, found, expected] of checks) {
+      if (found !== expected) {
+        throw new ShmError(
+          'ERR_LAYOUT_MISMATCH',
+          `half at offset ${this.base} of '${this.region.name}' has ${what}=${found} expected=${expected} ` +
+            `(do both sides use the same capacity and positions?)`,
+        );
+      }
+    }
+  }
+
+  readParty(fields: PartyFields): PartyInfo {
+    return {
+      pid: this.load(fields.pid),
+      state: this.load(fields.state) as PartyState,
+      epoch: this.load(fields.epoch),
+      startTime: this.load(fields.startLo) + this.load(fields.startHi) * 0x100000000,
+    };
+  }
+
+  /**
+   * Claims a party slot for this process. A slot held by a live process other than this one is
+   * refused (returns that pid); a slot of a dead or departed process is taken over.
+   */
+  claimParty(fields: PartyFields): number {
+    const me = process.pid;
+    for (;;) {
+      const pid = this.load(fields.pid);
+      const state = this.load(fields.state);
+      if (pid !== 0 && pid !== me && state === PartyState.Attached && isAlive(pid, this.readParty(fields).startTime)) {
+        return pid;
+      }
+      if (this.compareExchange(fields.pid, pid, me) !== pid) continue;
+      const start = processStartTime(me) ?? 0;
+      this.store(fields.startLo, start % 0x100000000);
+      this.store(fields.startHi, Math.floor(start / 0x100000000));
+      this.region.add(this.base + fields.epoch, 1);
+      this.store(fields.state, PartyState.Attached);
+      return 0;
+    }
+  }
+
+  leaveParty(fields: PartyFields): void {
+    if (this.load(fields.pid) === process.pid) this.store(fields.state, PartyState.Left);
+  }
+}
+
+/** A pid is the same live process when it exists and (where known) started at the same time. */
+export function isAlive(pid: number, startTime: number): boolean {
+  if (pid <= 0 || !processAlive(pid)) return false;
+  if (startTime === 0) return true;
+  const now = processStartTime(pid);
+  return now === null || now === startTime;
+}

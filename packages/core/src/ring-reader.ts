@@ -1,0 +1,175 @@
+import { ShmError } from '@shmlink/native';
+import type { Half } from './half';
+import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, PRODUCER_WAITING_OFFSET, TAIL_OFFSET, align } from './layout';
+
+interface Partial {
+  buffer: Buffer | null; // null: the message is being skipped (too large)
+  filled: number;
+  total: number;
+}
+
+/** Raised inside a drain when the ring's contents break the protocol; the reader then resyncs. */
+class Corrupt extends Error {}
+
+export interface DrainResult {
+  messages: Buffer[];
+  /** ERR_CORRUPT when the ring held garbage (everything published so far was skipped), or
+   *  ERR_MESSAGE_TOO_LARGE when an incoming message was skipped. */
+  error?: ShmError;
+}
+
+/**
+ * The consumer side of one half's ring. It copies the published bytes out in one call, checks
+ * every frame against the ring's geometry before using it, advances the head before handing the
+ * messages over (a restarted consumer never replays), and wakes a producer waiting for space.
+ */
+export class RingReader {
+  readonly #half: Half;
+  readonly #maxMessageSize: number;
+  #head: number;
+  #partial: Partial | null = null;
+  #notice: ShmError | undefined;
+
+  constructor(half: Half, maxMessageSize: number) {
+    this.#half = half;
+    this.#maxMessageSize = maxMessageSize;
+    this.#head = this.#recoverHead();
+  }
+
+  #recoverHead(): number {
+    const half = this.#half;
+    const head = half.load(HEAD_OFFSET);
+    const tail = half.load(TAIL_OFFSET);
+    if (head < half.wrap && head % 8 === 0 && tail < half.wrap && (tail - head + half.wrap) % half.wrap <= half.ringSize) return head;
+    const resync = tail < half.wrap && tail % 8 === 0 ? tail : 0;
+    half.store(HEAD_OFFSET, resync);
+    return resync;
+  }
+
+  get head(): number {
+    return this.#head;
+  }
+
+  /** Whether the producer has published bytes this reader has not consumed. */
+  hasData(): boolean {
+    return this.#half.load(TAIL_OFFSET) !== this.#head;
+  }
+
+  /** Consumes every complete message published so far (up to `maxBytes` of ring per call). */
+  drain(maxBytes: number): DrainResult {
+    const half = this.#half;
+    const messages: Buffer[] = [];
+    const tail = half.load(TAIL_OFFSET);
+    if (tail === this.#head) return { messages };
+    try {
+      const used = (tail - this.#head + half.wrap) % half.wrap;
+      if (tail >= half.wrap || tail % 8 !== 0 || used > half.ringSize) {
+        throw new Corrupt(`producer cursor tail=${tail} is invalid for head=${this.#head} ringSize=${half.ringSize}`);
+      }
+      let consumed = 0;
+      while (consumed < used && consumed < maxBytes) {
+        const windowed = maxBytes < used;
+        const step = this.#parse(Math.min(used - consumed, maxBytes - consumed), windowed, messages);
+        if (step === 0) break;
+        consumed += step;
+        this.#head = (this.#head + step) % half.wrap;
+      }
+      half.store(HEAD_OFFSET, this.#head);
+      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET);
+      const error = this.#notice;
+      this.#notice = undefined;
+      return error === undefined ? { messages } : { messages, error };
+    } catch (err) {
+      if (!(err instanceof Corrupt)) throw err;
+      // Defined recovery: skip everything published so far and continue from the producer's tail.
+      const resync = tail < half.wrap && tail % 8 === 0 ? tail : this.#head;
+      this.#head = resync;
+      this.#partial = null;
+      half.store(HEAD_OFFSET, resync);
+      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET);
+      return { messages, error: new ShmError('ERR_CORRUPT', `ring of half at ${half.base} in '${half.region.name}': ${err.message}`) };
+    }
+  }
+
+  /** Parses frames in the contiguous bytes from the head; returns how many ring bytes it consumed. */
+  #parse(available: number, windowed: boolean, out: Buffer[]): number {
+    const half = this.#half;
+    const index = this.#head % half.ringSize;
+    const toEnd = half.ringSize - index;
+    const length = Math.min(available, toEnd);
+    const chunk = half.region.read(half.ring + index, length);
+    let pos = 0;
+    while (pos + FRAME_HEADER <= length) {
+      const bodyLength = chunk.readUInt32LE(pos);
+      const type = chunk.readUInt32LE(pos + 4);
+      if (type === FrameType.Padding) {
+        if (align(FRAME_HEADER + bodyLength) !== toEnd - pos) {
+          throw new Corrupt(`padding frame of ${bodyLength} bytes at ring index ${index + pos} does not end at the ring's end`);
+        }
+        if (toEnd > available) {
+          throw new Corrupt(`padding frame at ring index ${index + pos} runs past the published tail`);
+        }
+        return toEnd;
+      }
+      if (bodyLength > half.maxFramePayload) {
+        throw new Corrupt(`frame length=${bodyLength} exceeds the largest frame payload=${half.maxFramePayload}`);
+      }
+      const size = align(FRAME_HEADER + bodyLength);
+      if (pos + size > length) {
+        // A frame cut by the maxBytes window is read next time; one cut by the tail or the ring end is garbage.
+        if (pos > 0 && windowed && length === available) break;
+        throw new Corrupt(`frame of ${size} bytes at ring index ${index + pos} crosses the published tail or the ring's end`);
+      }
+      this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out);
+      pos += size;
+    }
+    if (pos === 0 && length > 0) throw new Corrupt(`${length} published bytes hold no complete frame`);
+    return pos;
+  }
+
+  #frame(type: number, chunk: Buffer, body: number, length: number, out: Buffer[]): void {
+    switch (type) {
+      case FrameType.Message:
+        // A new message while another was being reassembled: its producer restarted or gave up.
+        this.#partial = null;
+        out.push(chunk.subarray(body, body + length));
+        return;
+      case FrameType.Begin: {
+        if (length < BEGIN_PREFIX) throw new Corrupt(`begin frame of ${length} bytes has no total length`);
+        const total = chunk.readUInt32LE(body);
+        const piece = length - BEGIN_PREFIX;
+        if (total <= piece) throw new Corrupt(`begin frame total=${total} is not larger than its fragment=${piece}`);
+        if (total > this.#maxMessageSize) {
+          this.#partial = { buffer: null, filled: piece, total };
+          this.#notice = new ShmError('ERR_MESSAGE_TOO_LARGE', `incoming message of ${total} bytes skipped: exceeds maxMessageSize=${this.#maxMessageSize}`);
+          return;
+        }
+        const buffer = Buffer.allocUnsafe(total);
+        chunk.copy(buffer, 0, body + BEGIN_PREFIX, body + length);
+        this.#partial = { buffer, filled: piece, total };
+        return;
+      }
+      case FrameType.Continue:
+      case FrameType.End: {
+        const partial = this.#partial;
+        // Fragments whose beginning this consumer never saw (it attached mid-message) are dropped.
+        if (partial === null) return;
+        if (partial.filled + length > partial.total) {
+          throw new Corrupt(`fragments add up to more than the announced total=${partial.total}`);
+        }
+        partial.buffer?.set(chunk.subarray(body, body + length), partial.filled);
+        partial.filled += length;
+        if (type === FrameType.End) {
+          if (partial.filled !== partial.total) {
+            throw new Corrupt(`message ended at ${partial.filled} of its announced ${partial.total} bytes`);
+          }
+          this.#partial = null;
+          if (partial.buffer !== null) out.push(partial.buffer);
+        }
+        return;
+      }
+      default:
+        throw new Corrupt(`unknown frame type=${type}`);
+    }
+  }
+}

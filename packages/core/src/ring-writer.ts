@@ -1,0 +1,318 @@
+import { ShmError } from '@shmlink/native';
+import type { Half } from './half';
+import {
+  BEGIN_PREFIX,
+  CONSUMER_SLEEPING_OFFSET,
+  FRAME_HEADER,
+  FrameType,
+  HEAD_OFFSET,
+  PRODUCER_WAITING_OFFSET,
+  TAIL_OFFSET,
+  align,
+} from './layout';
+
+interface PendingWrite {
+  data: Uint8Array;
+  /** Bytes of `data` already committed (a fragmented message in progress). */
+  sent: number;
+  deadline: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface RingWriterOptions {
+  /** Rejects a write with ERR_TIMEOUT when it cannot be committed within this many ms. */
+  timeoutMs: number;
+  /** How long to spin on the consumer's cursor before sleeping when the ring is full (µs). */
+  spinMicros: number;
+  /** How long one sleep for space lasts before deadlines are checked again (ms). */
+  sleepSliceMs: number;
+}
+
+// Frames up to this size are gathered into one staging buffer and copied in one call; larger
+// payloads go straight from the caller's buffer into the mapping.
+const STAGING_SIZE = 64 * 1024;
+const DIRECT_THRESHOLD = 16 * 1024;
+
+/**
+ * The producer side of one half's ring. Writes made in the same tick are committed together: the
+ * frames are assembled in a staging buffer, copied into the ring with one call, and published by
+ * one sequentially-consistent store of the tail. The consumer is woken only if it announced sleep.
+ */
+export class RingWriter {
+  readonly #half: Half;
+  readonly #options: RingWriterOptions;
+  readonly #staging = Buffer.allocUnsafe(STAGING_SIZE);
+  #stageStart = 0; // ring index where the staged bytes go
+  #stageLength = 0;
+  #tail: number;
+  #queue: PendingWrite[] = [];
+  #queueHead = 0;
+  #scheduled = false;
+  #pumping = false;
+  #closed = false;
+
+  constructor(half: Half, options: RingWriterOptions) {
+    this.#half = half;
+    this.#options = options;
+    this.#tail = this.#recoverTail();
+  }
+
+  /** The tail a (re)starting producer continues from; a garbage tail restarts at the consumer's head. */
+  #recoverTail(): number {
+    const half = this.#half;
+    const tail = half.load(TAIL_OFFSET);
+    const head = half.load(HEAD_OFFSET);
+    const used = (tail - head + half.wrap) % half.wrap;
+    if (tail >= half.wrap || tail % 8 !== 0 || head >= half.wrap || used > half.ringSize) {
+      half.store(TAIL_OFFSET, head < half.wrap && head % 8 === 0 ? head : 0);
+      return half.load(TAIL_OFFSET);
+    }
+    return tail;
+  }
+
+  get pending(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  /** Bytes written but not yet consumed by the reader. */
+  unread(): number {
+    const head = this.#half.load(HEAD_OFFSET);
+    return (this.#tail - head + this.#half.wrap) % this.#half.wrap;
+  }
+
+  enqueue(data: Uint8Array): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timeout = this.#options.timeoutMs;
+      this.#queue.push({ data, sent: 0, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject });
+      if (!this.#scheduled && !this.#pumping) {
+        this.#scheduled = true;
+        queueMicrotask(() => this.#pump());
+      }
+    });
+  }
+
+  /** Removes a queued write that has not begun (rejecting it with ERR_TIMEOUT); false if it has. */
+  withdraw(data: Uint8Array): boolean {
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (w.data !== data) continue;
+      if (w.sent > 0) return false;
+      this.#queue.splice(i, 1);
+      w.reject(new ShmError('ERR_TIMEOUT', `write of ${data.length} bytes withdrawn: no room in time`));
+      return true;
+    }
+    return false;
+  }
+
+  /** Commits what fits now, in order, without waiting; returns whether the queue is empty. */
+  flushSync(): boolean {
+    this.#commit();
+    return this.pending === 0;
+  }
+
+  async #pump(): Promise<void> {
+    this.#scheduled = false;
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#closed && this.pending > 0) {
+        this.#commit();
+        if (this.pending === 0 || this.#closed) break;
+        this.#expire();
+        if (this.pending === 0) break;
+        await this.#waitForSpace();
+      }
+    } catch (err) {
+      this.#failAll(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Sleeps until the consumer frees space, a deadline nears, or the region closes. */
+  async #waitForSpace(): Promise<void> {
+    const half = this.#half;
+    const head = half.load(HEAD_OFFSET);
+    half.store(PRODUCER_WAITING_OFFSET, 1);
+    if (half.load(HEAD_OFFSET) !== head) {
+      half.store(PRODUCER_WAITING_OFFSET, 0);
+      return;
+    }
+    const first = this.#queue[this.#queueHead];
+    const untilDeadline = first === undefined ? Infinity : first.deadline - performance.now();
+    const slice = Math.max(0, Math.min(untilDeadline, this.#options.sleepSliceMs));
+    try {
+      await half.region.waitAsync(half.base + HEAD_OFFSET, head, slice, this.#options.spinMicros);
+    } catch (err) {
+      if (err instanceof ShmError && err.code === 'ERR_CLOSED') return;
+      throw err;
+    }
+    if (!this.#closed) half.store(PRODUCER_WAITING_OFFSET, 0);
+  }
+
+  /** Rejects queued writes whose deadline passed. A message already begun is never cut here. */
+  #expire(): void {
+    const now = performance.now();
+    const kept: PendingWrite[] = [];
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (now >= w.deadline && w.sent === 0) {
+        w.reject(new ShmError('ERR_TIMEOUT', `write of ${w.data.length} bytes not committed within ${this.#options.timeoutMs} ms: the reader is not consuming`));
+      } else {
+        kept.push(w);
+      }
+    }
+    this.#queue = kept;
+    this.#queueHead = 0;
+  }
+
+  #failAll(err: Error): void {
+    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
+    this.#queue = [];
+    this.#queueHead = 0;
+  }
+
+  /** Rejects every queued write with ERR_CLOSED after committing what fits; stops the pump. */
+  close(): void {
+    if (this.#closed) return;
+    try {
+      this.#commit();
+    } catch {
+      // the region may already be unusable; whatever is left is rejected below
+    }
+    this.#closed = true;
+    this.#failAll(new ShmError('ERR_CLOSED', 'the communicator was disposed before this write was committed'));
+  }
+
+  /** Writes as many queued frames as the free space allows and publishes them with one store. */
+  #commit(): void {
+    const half = this.#half;
+    const ringSize = half.ringSize;
+    const head = half.load(HEAD_OFFSET);
+    const used = (this.#tail - head + half.wrap) % half.wrap;
+    if (head >= half.wrap || head % 8 !== 0 || used > ringSize) {
+      throw new ShmError('ERR_CORRUPT', `consumer cursor head=${head} is invalid for tail=${this.#tail} ringSize=${ringSize}`);
+    }
+    let free = ringSize - used;
+    const start = this.#tail;
+    const done: PendingWrite[] = [];
+    this.#stageStart = this.#tail % ringSize;
+    this.#stageLength = 0;
+
+    while (this.#queueHead < this.#queue.length) {
+      const w = this.#queue[this.#queueHead]!;
+      const index = this.#tail % ringSize;
+      const contiguous = ringSize - index;
+      const remaining = w.data.length - w.sent;
+
+      if (w.sent === 0 && remaining <= half.maxFramePayload) {
+        const size = align(FRAME_HEADER + remaining);
+        if (size > contiguous) {
+          if (free < contiguous + size) break;
+          this.#padding(contiguous);
+          free -= contiguous;
+          continue;
+        }
+        if (free < size) break;
+        this.#frame(FrameType.Message, w.data, 0, remaining, -1);
+        free -= size;
+        w.sent = remaining;
+      } else {
+        // A fragment of a message larger than one frame: as much as the contiguous free space takes.
+        const prefix = w.sent === 0 ? BEGIN_PREFIX : 0;
+        const room = Math.min(free, contiguous);
+        const overhead = FRAME_HEADER + prefix;
+        const wanted = Math.min(remaining, half.maxFramePayload - prefix);
+        if (room - overhead < Math.min(wanted, 64)) {
+          if (contiguous < free && contiguous < ringSize) {
+            this.#padding(contiguous);
+            free -= contiguous;
+            continue;
+          }
+          break;
+        }
+        const chunk = Math.min(wanted, room - overhead);
+        const type = w.sent === 0 ? FrameType.Begin : chunk === remaining ? FrameType.End : FrameType.Continue;
+        this.#frame(type, w.data, w.sent, chunk, w.sent === 0 ? w.data.length : -1);
+        free -= align(overhead + chunk);
+        w.sent += chunk;
+        if (w.sent < w.data.length) continue;
+      }
+      done.push(w);
+      this.#queueHead++;
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
+    this.#flushStage();
+    if (this.#tail !== start) {
+      half.store(TAIL_OFFSET, this.#tail);
+      half.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET);
+    }
+    for (const w of done) w.resolve();
+  }
+
+  #flushStage(): void {
+    if (this.#stageLength > 0) {
+      this.#half.region.write(this.#half.ring + this.#stageStart, this.#staging, 0, this.#stageLength);
+    }
+    this.#stageStart = this.#tail % this.#half.ringSize;
+    this.#stageLength = 0;
+  }
+
+  /** Makes room in the staging buffer for `size` bytes at the current tail. */
+  #stage(size: number): number {
+    if (this.#stageLength + size > STAGING_SIZE) this.#flushStage();
+    const at = this.#stageLength;
+    this.#stageLength += size;
+    return at;
+  }
+
+  #advance(size: number): void {
+    this.#tail = (this.#tail + size) % this.#half.wrap;
+    if (this.#tail % this.#half.ringSize === 0) this.#flushStage();
+  }
+
+  #padding(size: number): void {
+    const at = this.#stage(FRAME_HEADER);
+    this.#staging.writeUInt32LE(size - FRAME_HEADER, at);
+    this.#staging.writeUInt32LE(FrameType.Padding, at + 4);
+    // The padding's body is never read; only its header is written.
+    this.#flushStage();
+    this.#tail = (this.#tail + size) % this.#half.wrap;
+    this.#stageStart = this.#tail % this.#half.ringSize;
+  }
+
+  /** One frame: header (and a Begin frame's total length), then `length` bytes of `data` from `from`. */
+  #frame(type: FrameType, data: Uint8Array, from: number, length: number, total: number): void {
+    const prefix = total >= 0 ? BEGIN_PREFIX : 0;
+    const bodyLength = prefix + length;
+    const size = align(FRAME_HEADER + bodyLength);
+    if (length >= DIRECT_THRESHOLD) {
+      const at = this.#stage(FRAME_HEADER + prefix);
+      this.#writeHeader(at, bodyLength, type, total);
+      this.#flushStage();
+      const index = this.#tail % this.#half.ringSize;
+      this.#half.region.write(this.#half.ring + index + FRAME_HEADER + prefix, data, from, length);
+      this.#tail = (this.#tail + size) % this.#half.wrap;
+      this.#stageStart = this.#tail % this.#half.ringSize;
+      return;
+    }
+    const at = this.#stage(size);
+    this.#writeHeader(at, bodyLength, type, total);
+    this.#staging.set(data.subarray(from, from + length), at + FRAME_HEADER + prefix);
+    this.#advance(size);
+  }
+
+  #writeHeader(at: number, bodyLength: number, type: FrameType, total: number): void {
+    const s = this.#staging;
+    s.writeUInt32LE(bodyLength, at);
+    s.writeUInt32LE(type, at + 4);
+    if (total >= 0) {
+      s.writeUInt32LE(total, at + FRAME_HEADER);
+      s.writeUInt32LE(0, at + FRAME_HEADER + 4);
+    }
+  }
+}
