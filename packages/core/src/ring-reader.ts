@@ -66,10 +66,12 @@ export class RingReader {
       if (tail >= half.wrap || tail % 8 !== 0 || used > half.ringSize) {
         throw new Corrupt(`producer cursor tail=${tail} is invalid for head=${this.#head} ringSize=${half.ringSize}`);
       }
+      // The window always holds the largest frame, so that every drain makes progress.
+      const window = Math.max(maxBytes, half.ringSize / 2);
       let consumed = 0;
-      while (consumed < used && consumed < maxBytes) {
-        const windowed = maxBytes < used;
-        const step = this.#parse(Math.min(used - consumed, maxBytes - consumed), windowed, messages);
+      while (consumed < used && consumed < window) {
+        const windowed = window - consumed < used - consumed;
+        const step = this.#parse(Math.min(used - consumed, window - consumed), windowed, messages);
         if (step === 0) break;
         consumed += step;
         this.#head = (this.#head + step) % half.wrap;
@@ -117,13 +119,13 @@ export class RingReader {
       const size = align(FRAME_HEADER + bodyLength);
       if (pos + size > length) {
         // A frame cut by the maxBytes window is read next time; one cut by the tail or the ring end is garbage.
-        if (pos > 0 && windowed && length === available) break;
+        if (windowed && length === available) break;
         throw new Corrupt(`frame of ${size} bytes at ring index ${index + pos} crosses the published tail or the ring's end`);
       }
       this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out);
       pos += size;
     }
-    if (pos === 0 && length > 0) throw new Corrupt(`${length} published bytes hold no complete frame`);
+    if (pos === 0 && length > 0 && !windowed) throw new Corrupt(`${length} published bytes hold no complete frame`);
     return pos;
   }
 
