@@ -192,6 +192,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
         timeoutMs: this.#options.timeout,
         spinMicros: this.#options.spin,
         sleepSliceMs: this.#options.peerCheckInterval,
+        onError: (error) => this.emit('error', error),
       });
       this.#reader = new RingReader(readHalf, this.#options.maxMessageSize);
       this.#peer = new PeerWatcher(readHalf);
@@ -312,7 +313,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       if (elapsed < spinMs) continue;
       half.store(CONSUMER_SLEEPING_OFFSET, 1);
       if (!reader.hasData()) {
-        half.region.wait(half.base + TAIL_OFFSET, reader.head, Math.min(timeout - elapsed, this.#options.peerCheckInterval));
+        half.region.wait(half.base + TAIL_OFFSET, reader.waitValue, Math.min(timeout - elapsed, this.#options.peerCheckInterval));
       }
       half.store(CONSUMER_SLEEPING_OFFSET, 0);
     }
@@ -327,7 +328,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       const { messages, error } = reader.drain(DRAIN_WINDOW);
       if (error !== undefined) this.emit('error', error);
       for (const message of messages) this.#deliver(message);
-      if (messages.length > 0 || error !== undefined) {
+      if (messages.length > 0) {
         this.#checkPeer(false);
         // Let the event loop breathe between batches.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -339,7 +340,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
         continue;
       }
       try {
-        await region.waitAsync(half.base + TAIL_OFFSET, reader.head, this.#options.peerCheckInterval, this.#options.spin);
+        await region.waitAsync(half.base + TAIL_OFFSET, reader.waitValue, this.#options.peerCheckInterval, this.#options.spin);
       } catch (err) {
         if (err instanceof ShmError && err.code === 'ERR_CLOSED') return;
         throw err;

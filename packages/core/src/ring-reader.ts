@@ -29,6 +29,8 @@ export class RingReader {
   #head: number;
   #partial: Partial | null = null;
   #notice: ShmError | undefined;
+  /** A tail value found invalid: ignored until the producer stores another one. */
+  #badTail = -1;
 
   constructor(half: Half, maxMessageSize: number) {
     this.#half = half;
@@ -52,7 +54,13 @@ export class RingReader {
 
   /** Whether the producer has published bytes this reader has not consumed. */
   hasData(): boolean {
-    return this.#half.load(TAIL_OFFSET) !== this.#head;
+    const tail = this.#half.load(TAIL_OFFSET);
+    return tail !== this.#head && tail !== this.#badTail;
+  }
+
+  /** The tail value to sleep on: the head, or an invalid tail already reported. */
+  get waitValue(): number {
+    return this.#badTail >= 0 ? this.#badTail : this.#head;
   }
 
   /** Consumes every complete message published so far (up to `maxBytes` of ring per call). */
@@ -60,7 +68,8 @@ export class RingReader {
     const half = this.#half;
     const messages: Buffer[] = [];
     const tail = half.load(TAIL_OFFSET);
-    if (tail === this.#head) return { messages };
+    if (tail === this.#head || tail === this.#badTail) return { messages };
+    this.#badTail = -1;
     try {
       const used = (tail - this.#head + half.wrap) % half.wrap;
       if (tail >= half.wrap || tail % 8 !== 0 || used > half.ringSize) {
@@ -83,8 +92,11 @@ export class RingReader {
       return error === undefined ? { messages } : { messages, error };
     } catch (err) {
       if (!(err instanceof Corrupt)) throw err;
-      // Defined recovery: skip everything published so far and continue from the producer's tail.
-      const resync = tail < half.wrap && tail % 8 === 0 ? tail : this.#head;
+      // Defined recovery: skip everything published so far and continue from the producer's tail;
+      // an invalid tail is ignored (not re-reported) until the producer stores a new one.
+      const tailValid = tail < half.wrap && tail % 8 === 0;
+      const resync = tailValid ? tail : this.#head;
+      if (!tailValid) this.#badTail = tail;
       this.#head = resync;
       this.#partial = null;
       half.store(HEAD_OFFSET, resync);

@@ -27,6 +27,8 @@ export interface RingWriterOptions {
   spinMicros: number;
   /** How long one sleep for space lasts before deadlines are checked again (ms). */
   sleepSliceMs: number;
+  /** Told when the consumer's cursor was garbage and the ring was reset. */
+  onError: (error: ShmError) => void;
 }
 
 // Frames up to this size are gathered into one staging buffer and copied in one call; larger
@@ -191,10 +193,15 @@ export class RingWriter {
     const ringSize = half.ringSize;
     const head = half.load(HEAD_OFFSET);
     const used = (this.#tail - head + half.wrap) % half.wrap;
-    if (head >= half.wrap || head % 8 !== 0 || used > ringSize) {
-      throw new ShmError('ERR_CORRUPT', `consumer cursor head=${head} is invalid for tail=${this.#tail} ringSize=${ringSize}`);
-    }
     let free = ringSize - used;
+    if (head >= half.wrap || head % 8 !== 0 || used > ringSize) {
+      // Defined recovery: what was unread is lost to garbage anyway; restart the ring empty at a
+      // well-formed head so that the queued messages still go out.
+      this.#options.onError(new ShmError('ERR_CORRUPT', `consumer cursor head=${head} is invalid for tail=${this.#tail} ringSize=${ringSize}; ring reset`));
+      this.#tail = head < half.wrap && head % 8 === 0 ? head : 0;
+      half.store(TAIL_OFFSET, this.#tail);
+      free = ringSize;
+    }
     const start = this.#tail;
     const done: PendingWrite[] = [];
     this.#stageStart = this.#tail % ringSize;
