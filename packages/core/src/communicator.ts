@@ -23,7 +23,8 @@ export interface CommunicatorOptions {
    *  Default: the side whose writer slot is free ('a' first). Ignored when positions are set. */
   side?: Side;
   /** How long the reader (and a writer waiting for space) spins on the shared cursor before
-   *  sleeping, in microseconds. Spinning runs on a native thread, never on the event loop. Default 50. */
+   *  sleeping, in microseconds. Spinning runs on a native thread, never on the event loop. Default 0:
+   *  on a 2-core machine a spinning thread takes the core the peer needs (docs/decisions.md). */
   spin?: number;
   /** Largest message accepted or delivered, in bytes (larger ones are split into frames). Default 64 MiB. */
   maxMessageSize?: number;
@@ -425,7 +426,7 @@ function toBytes(data: string | Uint8Array): Uint8Array {
 }
 
 function resolveOptions(opts: Partial<CommunicatorOptions>): Resolved {
-  const spin = opts.spin ?? 50;
+  const spin = opts.spin ?? 0;
   assertInteger(spin, 'spin', 0, 1_000_000);
   const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
   assertInteger(maxMessageSize, 'maxMessageSize', 1, 0xffffffff);
