@@ -1,40 +1,39 @@
 #!/usr/bin/env node
-// Two processes, one region: the parent creates a named region and writes a greeting; a child
-// process opens the region by name, prints what it read, and writes its answer back.
+// Two processes talking through one shared-memory region: the parent sends a few lines, a child
+// process (the other side of the same Communicator) answers each, and both print what they hear.
 'use strict';
 const { fork } = require('node:child_process');
-const { Region, NamedEvent } = require('@shmlink/native');
+const { Communicator } = require('@shmlink/core');
 
-const name = `shmlink-example-${process.pid}`;
+const name = process.argv[3] ?? `shmlink-example-${process.pid}`;
+const capacity = 64 * 1024;
 
 if (process.argv[2] === 'child') {
-  const region = Region.open(process.argv[3]);
-  const length = region.load(0);
-  console.log(`[child  ${process.pid}] read: ${region.read(8, length).toString('utf8')}`);
-  const answer = Buffer.from(`hello back from pid ${process.pid}`);
-  region.write(1024 + 8, answer);
-  region.store(1024, answer.length);
-  NamedEvent.open(process.argv[3]).set();
-  region.close();
-} else {
-  const region = Region.create(name, 4096);
-  const answered = NamedEvent.createOrOpen(name);
-  const greeting = Buffer.from(`hello from pid ${process.pid}`);
-  region.write(8, greeting);
-  region.store(0, greeting.length);
-  console.log(`[parent ${process.pid}] wrote: ${greeting.toString()}`);
-  const child = fork(__filename, ['child', name]);
-  answered
-    .waitAsync(10000)
-    .then((ok) => {
-      if (!ok) throw new Error('the child did not answer within 10 s');
-      console.log(`[parent ${process.pid}] read: ${region.read(1024 + 8, region.load(1024)).toString()}`);
-    })
-    .finally(() => {
-      child.kill();
-      answered.close();
-      region.close();
-      Region.unlink(name);
-      NamedEvent.unlink(name);
+  const comm = new Communicator(name, capacity, { side: 'b' });
+  comm.on('data', (data) => {
+    const text = data.toString('utf8');
+    console.log(`[child  ${process.pid}] heard: ${text}`);
+    comm.write(`${text.length} characters received, thank you`).then(() => {
+      if (text === 'bye') comm.dispose();
     });
+  });
+  comm.startReader();
+} else {
+  const comm = new Communicator(name, capacity, { side: 'a' });
+  const lines = ['hello from the parent', 'shared memory, no sockets', 'bye'];
+  let answers = 0;
+  comm.on('data', (data) => {
+    console.log(`[parent ${process.pid}] heard: ${data.toString('utf8')}`);
+    if (++answers === lines.length) comm.dispose();
+  });
+  comm.on('peer', (event) => console.log(`[parent ${process.pid}] peer ${event.type} (pid ${event.pid})`));
+  comm.startReader();
+  const child = fork(__filename, ['child', name]);
+  child.on('exit', (code) => process.exit(code ?? 0));
+  for (const line of lines) comm.write(line);
+  setTimeout(() => {
+    console.error('no answer within 10 s');
+    child.kill();
+    process.exit(1);
+  }, 10000).unref();
 }

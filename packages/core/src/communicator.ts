@@ -324,13 +324,20 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     const reader = this.#reader!;
     const half = this.#readHalf!;
     const region = this.#region;
-    this.#checkPeer(true);
+    let force = true;
     while (this.#readerRunning && !this.#disposed) {
+      // Before the data, so that 'connected' precedes the first message of a new peer.
+      this.#checkPeer(force);
+      force = false;
       const { messages, error } = reader.drain(DRAIN_WINDOW);
       if (error !== undefined) this.emit('error', error);
-      for (const message of messages) this.#deliver(message);
+      for (const message of messages) {
+        // A listener may dispose or stop the reader; what it has not seen is not delivered after that.
+        if (!this.#readerRunning || this.#disposed) return;
+        this.#deliver(message);
+      }
+      if (!this.#readerRunning || this.#disposed) return;
       if (messages.length > 0) {
-        this.#checkPeer(false);
         // Let the event loop breathe between batches.
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
@@ -348,7 +355,6 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       }
       if (this.#disposed) return;
       half.store(CONSUMER_SLEEPING_OFFSET, 0);
-      this.#checkPeer(false);
     }
   }
 
