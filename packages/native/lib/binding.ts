@@ -44,6 +44,8 @@ export interface Binding {
   list(): string[];
   processAlive(pid: number): boolean;
   processStartTime(pid: number): number | null;
+  /** The OS id of the calling thread (on Linux: the pid for a main thread, the tid for a worker). */
+  currentThreadId(): number;
   platformSupported: boolean;
 }
 

@@ -1,5 +1,5 @@
 import { initializeHeader } from './header';
-import { Region, assertMayBlock } from './region';
+import { Region, assertMayBlock, openPrefixed, unlinkPrefixed } from './region';
 import { checkOptions, checkTimeout } from './validate';
 
 // Layout of a named event's region (all little-endian u32):
@@ -35,7 +35,7 @@ export class NamedEvent {
 
   static createOrOpen(name: string, options?: NamedEventOptions): NamedEvent {
     const opts = checkOptions<NamedEventOptions>(options, 'options', ['manualReset', 'initialState']);
-    const region = Region.createOrOpen(EVENT_PREFIX + name, SIZE);
+    const region = openPrefixed(EVENT_PREFIX, name, 2, SIZE);
     try {
       initializeHeader(region, { what: 'named event', magic: MAGIC, version: VERSION, magicOffset: 0, versionOffset: 4 }, () => {
         region.store(FLAGS, opts.manualReset === true ? 1 : 0);
@@ -49,7 +49,7 @@ export class NamedEvent {
   }
 
   static open(name: string): NamedEvent {
-    const region = Region.open(EVENT_PREFIX + name, { size: SIZE });
+    const region = openPrefixed(EVENT_PREFIX, name, 1, SIZE);
     try {
       initializeHeader(region, { what: 'named event', magic: MAGIC, version: VERSION, magicOffset: 0, versionOffset: 4 }, () => {});
     } catch (err) {
@@ -61,7 +61,7 @@ export class NamedEvent {
 
   /** Removes the event's name; handles already open keep working. */
   static unlink(name: string): boolean {
-    return Region.unlinkIfExists(EVENT_PREFIX + name);
+    return unlinkPrefixed(EVENT_PREFIX, name);
   }
 
   /** Signals the event: wakes every waiter (manual reset) or one (auto reset). */

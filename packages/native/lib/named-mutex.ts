@@ -1,11 +1,13 @@
 import { binding } from './binding';
 import { ShmError } from './errors';
 import { initializeHeader } from './header';
-import { Region, assertMayBlock } from './region';
+import { Region, assertMayBlock, openPrefixed, unlinkPrefixed } from './region';
 import { checkTimeout } from './validate';
 
 // Layout of a named mutex's region (little-endian u32):
-//   0 magic 'SLMX'   4 version   8 owner: 0 free, else owner pid | WAITERS   12 abandoned flag
+//   0 magic 'SLMX'   4 version   8 owner: 0 free, else owner thread id | WAITERS   12 abandoned flag
+// The owner is the OS thread id (the pid for a process's main thread): a worker thread that is
+// terminated holding the lock never runs JS again to release it, but its id stops being alive.
 const MAGIC = 0x584d4c53;
 const VERSION = 1;
 const OWNER = 8;
@@ -39,7 +41,7 @@ export class NamedMutex {
   readonly name: string;
   #region: Region;
   #held = false;
-  #pid = process.pid;
+  #owner = binding.currentThreadId();
 
   private constructor(name: string, region: Region) {
     this.name = name;
@@ -47,15 +49,15 @@ export class NamedMutex {
   }
 
   static createOrOpen(name: string): NamedMutex {
-    return NamedMutex.#wrap(name, Region.createOrOpen(MUTEX_PREFIX + name, SIZE));
+    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 2, SIZE));
   }
 
   static open(name: string): NamedMutex {
-    return NamedMutex.#wrap(name, Region.open(MUTEX_PREFIX + name, { size: SIZE }));
+    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 1, SIZE));
   }
 
   static unlink(name: string): boolean {
-    return Region.unlinkIfExists(MUTEX_PREFIX + name);
+    return unlinkPrefixed(MUTEX_PREFIX, name);
   }
 
   static #wrap(name: string, region: Region): NamedMutex {
@@ -90,13 +92,13 @@ export class NamedMutex {
 
   /** One attempt; `contended` keeps the waiters bit so that our unlock wakes the next in line. */
   #attempt(contended: boolean): LockResult | number {
-    const me = contended ? (this.#pid | WAITERS) >>> 0 : this.#pid;
+    const me = contended ? (this.#owner | WAITERS) >>> 0 : this.#owner;
     const seen = this.#region.compareExchange(OWNER, 0, me);
     if (seen === 0) return this.#acquired();
     const owner = seen & PID_MASK;
     if (!binding.processAlive(owner)) {
       // The owner died holding it: take it over, and tell the caller.
-      if (this.#region.compareExchange(OWNER, seen, (this.#pid | (seen & WAITERS)) >>> 0) === seen) {
+      if (this.#region.compareExchange(OWNER, seen, (this.#owner | (seen & WAITERS)) >>> 0) === seen) {
         this.#region.store(ABANDONED, 1);
         return this.#acquired();
       }
@@ -153,7 +155,7 @@ export class NamedMutex {
 
   #timeout(timeoutMs: number | undefined): ShmError {
     const owner = this.#region.load(OWNER) & PID_MASK;
-    return new ShmError('ERR_TIMEOUT', `named mutex '${this.name}' still held by pid ${owner} after ${timeoutMs} ms`);
+    return new ShmError('ERR_TIMEOUT', `named mutex '${this.name}' still held by thread ${owner} after ${timeoutMs} ms`);
   }
 
   /** Releases the lock; ERR_INVALID_STATE when this handle does not hold it. */

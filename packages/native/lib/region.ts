@@ -39,6 +39,31 @@ export function assertMayBlock(what: string): void {
 }
 
 /**
+ * Opens the object `prefix + name` (NamedEvent, NamedMutex). Only `name` is the caller's: it is
+ * validated like any name, before the prefix is added, so that '' or 42 cannot slip through as
+ * 'shmlink.ev.' or 'shmlink.ev.42' and a name of maxNameLength works for every kind of object.
+ */
+export let openPrefixed: (
+  prefix: string,
+  name: string,
+  mode: 0 | 1 | 2,
+  size: number,
+  options?: OpenOptions,
+) => Region;
+
+/** Removes the object `prefix + name` if it exists (`name` validated as in openPrefixed). */
+export function unlinkPrefixed(prefix: string, name: string): boolean {
+  const osName = toOsName(name, prefix);
+  try {
+    binding.unlink(osName);
+    return true;
+  } catch (err) {
+    if (err instanceof ShmError && err.code === 'ERR_SHM_NOT_FOUND') return false;
+    throw err;
+  }
+}
+
+/**
  * A named region of shared memory mapped into this process (POSIX shared memory by default, a file
  * with `path`). Reads and writes copy in and out of the mapping, so it works where external
  * ArrayBuffers are forbidden (Electron's memory cage).
@@ -111,9 +136,13 @@ export class Region {
     return binding.list().filter((n) => n.startsWith(prefix)).sort();
   }
 
-  static #open(name: string, mode: 0 | 1 | 2, size: number, options: OpenOptions | undefined): Region {
+  static {
+    openPrefixed = (prefix, name, mode, size, options) => Region.#open(name, mode, size, options, prefix);
+  }
+
+  static #open(name: string, mode: 0 | 1 | 2, size: number, options: OpenOptions | undefined, prefix = ''): Region {
     const opts = checkOptions<OpenOptions>(options, 'options', OPTION_KEYS);
-    const osName = toOsName(name);
+    const osName = toOsName(name, prefix);
     if (mode !== 1) assertInteger(size, 'size', 1, MAX_SIZE);
     const access = checkOneOf(opts.access, 'access', ACCESS, 'readWrite');
     const permissions = opts.mode ?? 0o600;
@@ -132,7 +161,7 @@ export class Region {
       ACCESS.indexOf(access) as 0 | 1 | 2,
       permissions,
     );
-    return new Region(name, handle, { ...opts, access });
+    return new Region(prefix + name, handle, { ...opts, access });
   }
 
   /** Size of the mapping in bytes. */

@@ -86,6 +86,10 @@ Napi::Value ProcessStartTimeJs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(start));
 }
 
+Napi::Value CurrentThreadIdJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), PlatformCurrentThreadId());
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -102,6 +106,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("list", Napi::Function::New(env, ListJs, "list"));
   exports.Set("processAlive", Napi::Function::New(env, ProcessAliveJs, "processAlive"));
   exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTimeJs, "processStartTime"));
+  exports.Set("currentThreadId", Napi::Function::New(env, CurrentThreadIdJs, "currentThreadId"));
 #if defined(__linux__)
   exports.Set("platformSupported", Napi::Boolean::New(env, true));
 #else

@@ -50,6 +50,10 @@ int PlatformWake(uint32_t* word, int count, int* woken);
 bool PlatformProcessAlive(int pid);
 int PlatformProcessStartTime(int pid, uint64_t* start_time);
 int PlatformCurrentPid();
+// The calling thread's id. On Linux thread ids share the pid space and PlatformProcessAlive(tid)
+// is true while that thread lives, so a mutex owned by a thread is seen abandoned when that thread
+// ends (a worker thread terminated while holding it), not only when its process does.
+int PlatformCurrentThreadId();
 
 int64_t PlatformMonotonicNs();
 

@@ -227,6 +227,8 @@ int PlatformProcessStartTime(int pid, uint64_t* start_time) {
 
 int PlatformCurrentPid() { return static_cast<int>(getpid()); }
 
+int PlatformCurrentThreadId() { return static_cast<int>(syscall(SYS_gettid)); }
+
 int64_t PlatformMonotonicNs() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

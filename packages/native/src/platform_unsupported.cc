@@ -18,6 +18,7 @@ int PlatformWake(uint32_t*, int, int*) { return kUnsupportedPlatform; }
 bool PlatformProcessAlive(int) { return false; }
 int PlatformProcessStartTime(int, uint64_t*) { return kUnsupportedPlatform; }
 int PlatformCurrentPid() { return 0; }
+int PlatformCurrentThreadId() { return 0; }
 int64_t PlatformMonotonicNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
