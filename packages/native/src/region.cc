@@ -84,6 +84,39 @@ bool ToBytes(Napi::Env env, Napi::Value value, const char* what, uint8_t** data,
   return true;
 }
 
+// The (bytes, start?, length?) arguments of write/readInto from index `first`: a window of a
+// caller's Uint8Array, checked against its length.
+bool ToSlice(const Napi::CallbackInfo& info, size_t first, const char* what, uint8_t** data,
+             uint64_t* count) {
+  Napi::Env env = info.Env();
+  size_t length = 0;
+  if (!ToBytes(env, info[first], what, data, &length)) return false;
+  const std::string start_name = std::string(what) + "Offset";
+  uint64_t start = 0;
+  if (info.Length() > first + 1 && !info[first + 1].IsUndefined() &&
+      !ToIndex(env, info[first + 1], start_name.c_str(), &start))
+    return false;
+  if (start > length) {
+    ThrowError(env, kErrInvalidArgument, start_name + "=" + std::to_string(start) + " exceeds " +
+                                             what + " length=" + std::to_string(length));
+    return false;
+  }
+  *count = length - start;
+  if (info.Length() > first + 2 && !info[first + 2].IsUndefined()) {
+    uint64_t wanted = 0;
+    if (!ToIndex(env, info[first + 2], "length", &wanted)) return false;
+    if (wanted > *count) {
+      ThrowError(env, kErrInvalidArgument, "length=" + std::to_string(wanted) + " exceeds the " +
+                                               std::to_string(*count) + " bytes of " + what +
+                                               " from " + start_name);
+      return false;
+    }
+    *count = wanted;
+  }
+  *data += start;
+  return true;
+}
+
 }  // namespace
 
 Napi::Function RegionHandle::Init(Napi::Env env) {
@@ -261,28 +294,10 @@ Napi::Value RegionHandle::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckWritable(env)) return Napi::Value();
   uint8_t* data = nullptr;
-  size_t length = 0;
-  if (!ToBytes(env, info[1], "source", &data, &length)) return Napi::Value();
-  uint64_t from = 0, count = length;
-  if (info.Length() > 2 && !info[2].IsUndefined() && !ToIndex(env, info[2], "sourceOffset", &from))
+  uint64_t count = 0, offset = 0;
+  if (!ToSlice(info, 1, "source", &data, &count) || !Range(env, info[0], count, &offset))
     return Napi::Value();
-  if (from > length) {
-    ThrowError(env, kErrInvalidArgument, "sourceOffset=" + std::to_string(from) +
-                                             " exceeds source length=" + std::to_string(length));
-    return Napi::Value();
-  }
-  count = length - from;
-  if (info.Length() > 3 && !info[3].IsUndefined()) {
-    if (!ToIndex(env, info[3], "length", &count)) return Napi::Value();
-    if (count > length - from) {
-      ThrowError(env, kErrInvalidArgument, "length=" + std::to_string(count) +
-                                               " exceeds what the source holds from sourceOffset");
-      return Napi::Value();
-    }
-  }
-  uint64_t offset = 0;
-  if (!Range(env, info[0], count, &offset)) return Napi::Value();
-  if (count > 0) std::memcpy(mapping_->base + offset, data + from, static_cast<size_t>(count));
+  if (count > 0) std::memcpy(mapping_->base + offset, data, static_cast<size_t>(count));
   return Napi::Number::New(env, static_cast<double>(count));
 }
 
@@ -301,28 +316,10 @@ Napi::Value RegionHandle::ReadInto(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return Napi::Value();
   uint8_t* data = nullptr;
-  size_t length = 0;
-  if (!ToBytes(env, info[1], "target", &data, &length)) return Napi::Value();
-  uint64_t at = 0, count = 0;
-  if (info.Length() > 2 && !info[2].IsUndefined() && !ToIndex(env, info[2], "targetOffset", &at))
+  uint64_t count = 0, offset = 0;
+  if (!ToSlice(info, 1, "target", &data, &count) || !Range(env, info[0], count, &offset))
     return Napi::Value();
-  if (at > length) {
-    ThrowError(env, kErrInvalidArgument, "targetOffset=" + std::to_string(at) +
-                                             " exceeds target length=" + std::to_string(length));
-    return Napi::Value();
-  }
-  count = length - at;
-  if (info.Length() > 3 && !info[3].IsUndefined()) {
-    if (!ToIndex(env, info[3], "length", &count)) return Napi::Value();
-    if (count > length - at) {
-      ThrowError(env, kErrInvalidArgument,
-                 "length=" + std::to_string(count) + " exceeds the target's room from targetOffset");
-      return Napi::Value();
-    }
-  }
-  uint64_t offset = 0;
-  if (!Range(env, info[0], count, &offset)) return Napi::Value();
-  if (count > 0) std::memcpy(data + at, mapping_->base + offset, static_cast<size_t>(count));
+  if (count > 0) std::memcpy(data, mapping_->base + offset, static_cast<size_t>(count));
   return Napi::Number::New(env, static_cast<double>(count));
 }
 
