@@ -1,0 +1,31 @@
+import { Observable, ReplaySubject, share, switchMap } from 'rxjs';
+import { Communicator, type CommunicatorOptions } from '@shmlink/core';
+import { fromCommunicator } from './from-communicator';
+
+/**
+ * A cold Observable of one Communicator: opened when the first subscriber arrives, shared by every
+ * subscriber after it, disposed when the last one leaves. Opening errors go to `error`.
+ */
+export function openCommunicator(name: string, capacity: number, options?: CommunicatorOptions): Observable<Communicator> {
+  return new Observable<Communicator>((subscriber) => {
+    const comm = new Communicator(name, capacity, options);
+    subscriber.next(comm);
+    const onClose = (): void => subscriber.complete();
+    comm.on('close', onClose);
+    return () => {
+      comm.off('close', onClose);
+      comm.dispose();
+    };
+  }).pipe(share({ connector: () => new ReplaySubject<Communicator>(1), resetOnRefCountZero: true }));
+}
+
+/**
+ * The messages of a communicator opened on subscribe, shared between subscribers and disposed when
+ * the last one leaves — `openCommunicator` and `fromCommunicator` in one.
+ */
+export function connect(name: string, capacity: number, options?: CommunicatorOptions): Observable<Buffer> {
+  return openCommunicator(name, capacity, options).pipe(
+    switchMap((comm) => fromCommunicator(comm)),
+    share({ resetOnRefCountZero: true }),
+  );
+}

@@ -1,0 +1,60 @@
+import { Observable } from 'rxjs';
+import { ShmError, type Communicator } from '@shmlink/core';
+import { checkOptions } from '@shmlink/native';
+
+export interface FromCommunicatorOptions {
+  /** Start the communicator's reader on subscribe if it is not running (default true). A reader
+   *  started here is stopped again when the last 'data' listener leaves, so that no message is
+   *  consumed with nobody listening. */
+  startReader?: boolean;
+}
+
+function isCommunicator(value: unknown): value is Communicator {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Communicator).write === 'function' &&
+    typeof (value as Communicator).startReader === 'function' &&
+    typeof (value as Communicator).on === 'function'
+  );
+}
+
+/**
+ * The messages a Communicator receives (its DataReceived), as an Observable of Buffers. Listeners
+ * are added on subscribe and removed on teardown; 'error' events go to `error`; the Observable
+ * completes when the communicator is disposed. Unsubscribing never disposes the communicator.
+ */
+export function fromCommunicator(comm: Communicator, options?: FromCommunicatorOptions): Observable<Buffer> {
+  if (!isCommunicator(comm)) {
+    throw new ShmError('ERR_INVALID_ARGUMENT', 'fromCommunicator expects a Communicator');
+  }
+  const opts = checkOptions<FromCommunicatorOptions>(options, 'options', ['startReader']);
+  const start = opts.startReader ?? true;
+  return new Observable<Buffer>((subscriber) => {
+    if (comm.disposed) {
+      subscriber.complete();
+      return undefined;
+    }
+    const onData = (data: Buffer): void => subscriber.next(data);
+    const onError = (err: ShmError): void => subscriber.error(err);
+    const onClose = (): void => subscriber.complete();
+    comm.on('data', onData);
+    comm.on('error', onError);
+    comm.on('close', onClose);
+    let startedHere = false;
+    if (start && !comm.readerRunning) {
+      try {
+        comm.startReader();
+        startedHere = true;
+      } catch (err) {
+        subscriber.error(err);
+      }
+    }
+    return () => {
+      comm.off('data', onData);
+      comm.off('error', onError);
+      comm.off('close', onClose);
+      if (startedHere && !comm.disposed && comm.listenerCount('data') === 0) void comm.stopReader();
+    };
+  });
+}
