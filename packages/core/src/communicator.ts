@@ -11,7 +11,8 @@ import {
   processAlive,
 } from '@shmlink/native';
 import { Half } from './half';
-import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PartyState, TAIL_OFFSET } from './layout';
+import { Doorbell, DoorbellRinger, doorbellPath } from './doorbell';
+import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PRODUCER_WAITING_OFFSET, PartyState, Sleep, TAIL_OFFSET } from './layout';
 import { PeerWatcher, type PeerEvent } from './peer';
 import { RingReader } from './ring-reader';
 import { RingWriter } from './ring-writer';
@@ -22,9 +23,9 @@ export interface CommunicatorOptions {
   /** Which half this side writes: 'a' writes the first half and reads the second, 'b' the reverse.
    *  Default: the side whose writer slot is free ('a' first). Ignored when positions are set. */
   side?: Side;
-  /** How long the reader (and a writer waiting for space) spins on the shared cursor before
-   *  sleeping, in microseconds. Spinning runs on a native thread, never on the event loop. Default 0:
-   *  on a 2-core machine a spinning thread takes the core the peer needs (docs/decisions.md). */
+  /** How long receiveSync() spins on the shared cursor before it sleeps, in microseconds. The
+   *  event reader never spins (it would block the event loop). Default 0: on a 2-core machine a
+   *  spinning thread takes the core the peer needs (docs/decisions.md). */
   spin?: number;
   /** Largest message accepted or delivered, in bytes (larger ones are split into frames). Default 64 MiB. */
   maxMessageSize?: number;
@@ -47,6 +48,7 @@ const OPTION_KEYS = ['side', 'spin', 'maxMessageSize', 'timeout', 'peerCheckInte
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // The reader copies at most this much of the ring per native call, bounding the memory of a batch.
 const DRAIN_WINDOW = 1024 * 1024;
+const YIELD_EVERY_MS = 4;
 
 interface Resolved {
   spin: number;
@@ -79,6 +81,8 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
   #reader: RingReader | undefined;
   #writer: RingWriter | undefined;
   #peer: PeerWatcher | undefined;
+  #doorbell: Doorbell | undefined;
+  #peerBell: DoorbellRinger | undefined;
   #readerRunning = false;
   #readerLoop: Promise<void> | undefined;
   #syncQueue: Buffer[] = [];
@@ -189,19 +193,29 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       }
       this.#writeHalf = writeHalf;
       this.#readHalf = readHalf;
+      // This side's doorbell is keyed by the half it reads; the peer's by the half it reads (ours).
+      const doorbell = new Doorbell(doorbellPath(this.name, readHalf.base));
+      const peerBell = new DoorbellRinger(doorbellPath(this.name, writeHalf.base));
+      this.#doorbell = doorbell;
+      this.#peerBell = peerBell;
       this.#writer = new RingWriter(writeHalf, {
         timeoutMs: this.#options.timeout,
-        spinMicros: this.#options.spin,
         sleepSliceMs: this.#options.peerCheckInterval,
         onError: (error) => this.emit('error', error),
+        doorbell,
+        consumerBell: peerBell,
       });
-      this.#reader = new RingReader(readHalf, this.#options.maxMessageSize);
+      this.#reader = new RingReader(readHalf, this.#options.maxMessageSize, peerBell);
       this.#peer = new PeerWatcher(readHalf);
-      // Wake the peer's reader so that it notices us at once.
-      writeHalf.notify(TAIL_OFFSET, 1);
+      this.#wakePeer();
       return;
     }
     throw new ShmError('ERR_INVALID_STATE', `every side of '${this.name}' is in use (last holder pid ${lastHolder})`);
+  }
+
+  /** Wakes the peer's reader however it sleeps, so that it notices us arriving or leaving at once. */
+  #wakePeer(): void {
+    this.#writeHalf?.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, this.#peerBell!);
   }
 
   /** A half spans from its position to the next position above it, or to the end of the mapping. */
@@ -223,7 +237,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     this.#readerRunning = false;
     const loop = this.#readerLoop;
     if (loop !== undefined) {
-      this.#readHalf?.notify(TAIL_OFFSET, 1);
+      this.#doorbell?.interrupt();
       await loop;
     }
   }
@@ -277,7 +291,12 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
         writer.withdraw(bytes);
         throw new ShmError('ERR_TIMEOUT', `writeSync of ${bytes.length} bytes found no room within ${timeout} ms`);
       }
-      half.region.wait(half.base + HEAD_OFFSET, half.load(HEAD_OFFSET), Math.min(left, 10));
+      const head = half.load(HEAD_OFFSET);
+      half.store(PRODUCER_WAITING_OFFSET, Sleep.Futex);
+      if (half.load(HEAD_OFFSET) === head) {
+        half.region.wait(half.base + HEAD_OFFSET, head, Math.min(left, this.#options.peerCheckInterval));
+      }
+      half.store(PRODUCER_WAITING_OFFSET, Sleep.Awake);
     }
     if (failure !== undefined) throw failure;
   }
@@ -312,19 +331,20 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       const elapsed = performance.now() - start;
       if (elapsed >= timeout) return null;
       if (elapsed < spinMs) continue;
-      half.store(CONSUMER_SLEEPING_OFFSET, 1);
+      half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Futex);
       if (!reader.hasData()) {
         half.region.wait(half.base + TAIL_OFFSET, reader.waitValue, Math.min(timeout - elapsed, this.#options.peerCheckInterval));
       }
-      half.store(CONSUMER_SLEEPING_OFFSET, 0);
+      half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Awake);
     }
   }
 
   async #readLoop(): Promise<void> {
     const reader = this.#reader!;
     const half = this.#readHalf!;
-    const region = this.#region;
+    const doorbell = this.#doorbell!;
     let force = true;
+    let lastYield = performance.now();
     while (this.#readerRunning && !this.#disposed) {
       // Before the data, so that 'connected' precedes the first message of a new peer.
       this.#checkPeer(force);
@@ -338,23 +358,23 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       }
       if (!this.#readerRunning || this.#disposed) return;
       if (messages.length > 0) {
-        // Let the event loop breathe between batches.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        // Under a steady stream, let the event loop breathe every few milliseconds; otherwise go
+        // straight back to the ring (a yield per batch costs a loop turn per round trip).
+        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = performance.now();
+        }
         continue;
       }
-      half.store(CONSUMER_SLEEPING_OFFSET, 1);
+      half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Doorbell);
       if (reader.hasData()) {
-        half.store(CONSUMER_SLEEPING_OFFSET, 0);
+        half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Awake);
         continue;
       }
-      try {
-        await region.waitAsync(half.base + TAIL_OFFSET, reader.waitValue, this.#options.peerCheckInterval, this.#options.spin);
-      } catch (err) {
-        if (err instanceof ShmError && err.code === 'ERR_CLOSED') return;
-        throw err;
-      }
+      await doorbell.wait(this.#options.peerCheckInterval);
+      lastYield = performance.now();
       if (this.#disposed) return;
-      half.store(CONSUMER_SLEEPING_OFFSET, 0);
+      half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Awake);
     }
   }
 
@@ -393,7 +413,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       if (writeHalf !== undefined && readHalf !== undefined) {
         writeHalf.leaveParty(PRODUCER);
         readHalf.leaveParty(CONSUMER);
-        writeHalf.notify(TAIL_OFFSET, 1);
+        this.#wakePeer();
         const peer = readHalf.readParty(PRODUCER);
         const peerHere = peer.state === PartyState.Attached && peer.pid !== process.pid && peer.pid !== 0;
         if ((!peerHere || !processAlive(peer.pid)) && this.#writer!.unread() === 0) {
@@ -402,6 +422,8 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
       }
     } finally {
       this.#disposed = true;
+      this.#doorbell?.close();
+      this.#peerBell?.close();
       this.#region.close();
       this.emit('close');
     }

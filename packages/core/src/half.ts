@@ -8,6 +8,7 @@ import {
   MAGIC_OFFSET,
   PartyState,
   RING_SIZE_OFFSET,
+  Sleep,
   VERSION,
   VERSION_OFFSET,
   maxFramePayload,
@@ -15,6 +16,7 @@ import {
   wrapFor,
   type PartyFields,
 } from './layout';
+import type { DoorbellRinger } from './doorbell';
 
 /** A snapshot of one party's slot in a half header. */
 export interface PartyInfo {
@@ -63,9 +65,15 @@ export class Half {
     this.region.notify(this.base + field, count);
   }
 
-  /** Sets a wait flag back from 1 to 0 and, if this call did so, wakes the sleeper on `word`. */
-  wakeIfSleeping(flag: number, word: number): void {
-    if (this.load(flag) === 1 && this.compareExchange(flag, 1, 0) === 1) this.notify(word);
+  /**
+   * Wakes whoever announced sleep in `flag`, the way it asked: the swap back to 0 elects one waker,
+   * so one sleep costs one wake-up (docs/protocol.md §4).
+   */
+  wakeIfSleeping(flag: number, word: number, doorbell: DoorbellRinger): void {
+    const how = this.load(flag);
+    if (how === Sleep.Awake || this.compareExchange(flag, how, Sleep.Awake) !== how) return;
+    if (how === Sleep.Doorbell) doorbell.ring();
+    else this.notify(word);
   }
 
   /**

@@ -71,6 +71,15 @@ export const enum PartyState {
   Left = 2,
 }
 
+/** Values of consumerSleeping / producerWaiting: how the sleeper wants to be woken. */
+export const enum Sleep {
+  Awake = 0,
+  /** futex_wait on the cursor word: wake with futex_wake. */
+  Futex = 1,
+  /** An event loop listening on its doorbell FIFO: wake by writing one byte to it. */
+  Doorbell = 2,
+}
+
 export const enum FrameType {
   Message = 1,
   Begin = 2,

@@ -1,4 +1,5 @@
 import { ShmError } from '@shmlink/native';
+import type { DoorbellRinger } from './doorbell';
 import type { Half } from './half';
 import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, PRODUCER_WAITING_OFFSET, TAIL_OFFSET, align } from './layout';
 
@@ -26,15 +27,17 @@ export interface DrainResult {
 export class RingReader {
   readonly #half: Half;
   readonly #maxMessageSize: number;
+  readonly #producerBell: DoorbellRinger;
   #head: number;
   #partial: Partial | null = null;
   #notice: ShmError | undefined;
   /** A tail value found invalid: ignored until the producer stores another one. */
   #badTail = -1;
 
-  constructor(half: Half, maxMessageSize: number) {
+  constructor(half: Half, maxMessageSize: number, producerBell: DoorbellRinger) {
     this.#half = half;
     this.#maxMessageSize = maxMessageSize;
+    this.#producerBell = producerBell;
     this.#head = this.#recoverHead();
   }
 
@@ -86,7 +89,7 @@ export class RingReader {
         this.#head = (this.#head + step) % half.wrap;
       }
       half.store(HEAD_OFFSET, this.#head);
-      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET);
+      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, this.#producerBell);
       const error = this.#notice;
       this.#notice = undefined;
       return error === undefined ? { messages } : { messages, error };
@@ -100,7 +103,7 @@ export class RingReader {
       this.#head = resync;
       this.#partial = null;
       half.store(HEAD_OFFSET, resync);
-      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET);
+      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, this.#producerBell);
       return { messages, error: new ShmError('ERR_CORRUPT', `ring of half at ${half.base} in '${half.region.name}': ${err.message}`) };
     }
   }

@@ -42,6 +42,7 @@ export interface Binding {
   setErrorClass(ctor: typeof ShmError): void;
   unlink(osName: string): void;
   list(): string[];
+  makeFifo(path: string, permissions: number): void;
   processAlive(pid: number): boolean;
   processStartTime(pid: number): number | null;
   /** The OS id of the calling thread (on Linux: the pid for a main thread, the tid for a worker). */

@@ -7,3 +7,4 @@ export { toOsName, maxNameLength } from './names';
 export { initializeHeader, awaitHeader, pauseMs, type HeaderSpec, type HeaderTarget } from './header';
 export { assertInteger, checkTimeout, checkOptions, checkOneOf } from './validate';
 export { assertMayBlock } from './region';
+export { makeFifo } from './fifo';

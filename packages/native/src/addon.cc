@@ -56,6 +56,27 @@ Napi::Value ListJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// makeFifo(path, permissions): a named pipe, the doorbell a sleeping event loop listens on.
+Napi::Value MakeFifoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsNumber()) {
+    ThrowError(env, kErrInvalidArgument, "makeFifo expects (path: string, permissions: number)");
+    return Napi::Value();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  double mode = info[1].As<Napi::Number>().DoubleValue();
+  if (path.empty() || !(mode >= 0 && mode <= 0777) || static_cast<double>(static_cast<int>(mode)) != mode) {
+    ThrowError(env, kErrInvalidArgument, "makeFifo: a non-empty path and permissions 0..0o777");
+    return Napi::Value();
+  }
+  int err = PlatformMakeFifo(path, static_cast<uint32_t>(mode));
+  if (err != 0) {
+    ThrowSystemError(env, err, "mkfifo '" + path + "'");
+    return Napi::Value();
+  }
+  return env.Undefined();
+}
+
 bool PidArg(const Napi::CallbackInfo& info, int* pid) {
   if (!info[0].IsNumber()) {
     ThrowError(info.Env(), kErrInvalidArgument, "pid must be a number");
@@ -103,6 +124,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("RegionHandle", region);
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClassJs, "setErrorClass"));
   exports.Set("unlink", Napi::Function::New(env, UnlinkJs, "unlink"));
+  exports.Set("makeFifo", Napi::Function::New(env, MakeFifoJs, "makeFifo"));
   exports.Set("list", Napi::Function::New(env, ListJs, "list"));
   exports.Set("processAlive", Napi::Function::New(env, ProcessAliveJs, "processAlive"));
   exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTimeJs, "processStartTime"));

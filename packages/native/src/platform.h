@@ -41,6 +41,8 @@ void PlatformClose(int fd);
 int PlatformUnlinkShared(const std::string& os_name);
 int PlatformListShared(std::vector<std::string>* names);
 int PlatformFlush(void* address, uint64_t size);
+// Creates a FIFO (named pipe) with these permissions; an existing FIFO at `path` is accepted.
+int PlatformMakeFifo(const std::string& path, uint32_t permissions);
 
 // Cross-process wait on a 32-bit word in shared memory. timeout_ns < 0 waits forever.
 int PlatformWait(uint32_t* word, uint32_t expected, int64_t timeout_ns, WaitResult* result);

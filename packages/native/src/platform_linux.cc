@@ -154,6 +154,17 @@ int PlatformFlush(void* address, uint64_t size) {
   return msync(address, static_cast<size_t>(size), MS_SYNC) == 0 ? 0 : errno;
 }
 
+int PlatformMakeFifo(const std::string& path, uint32_t permissions) {
+  if (mkfifo(path.c_str(), static_cast<mode_t>(permissions)) == 0) {
+    // The umask may have narrowed the mode; the caller asked for exactly this one.
+    return chmod(path.c_str(), static_cast<mode_t>(permissions)) == 0 ? 0 : errno;
+  }
+  if (errno != EEXIST) return errno;
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return errno;
+  return S_ISFIFO(st.st_mode) ? 0 : EEXIST;
+}
+
 int PlatformWait(uint32_t* word, uint32_t expected, int64_t timeout_ns, WaitResult* result) {
   int64_t deadline = timeout_ns < 0 ? -1 : PlatformMonotonicNs() + timeout_ns;
   for (;;) {
