@@ -1,4 +1,5 @@
 import { ShmError } from '@shmlink/native';
+import type { Doorbell, DoorbellRinger } from './doorbell';
 import type { Half } from './half';
 import {
   BEGIN_PREFIX,
@@ -7,6 +8,7 @@ import {
   FrameType,
   HEAD_OFFSET,
   PRODUCER_WAITING_OFFSET,
+  Sleep,
   TAIL_OFFSET,
   align,
 } from './layout';
@@ -23,12 +25,14 @@ interface PendingWrite {
 export interface RingWriterOptions {
   /** Rejects a write with ERR_TIMEOUT when it cannot be committed within this many ms. */
   timeoutMs: number;
-  /** How long to spin on the consumer's cursor before sleeping when the ring is full (µs). */
-  spinMicros: number;
   /** How long one sleep for space lasts before deadlines are checked again (ms). */
   sleepSliceMs: number;
   /** Told when the consumer's cursor was garbage and the ring was reset. */
   onError: (error: ShmError) => void;
+  /** This side's doorbell, where the writer sleeps while the ring is full. */
+  doorbell: Doorbell;
+  /** The consumer's doorbell, rung when it sleeps there. */
+  consumerBell: DoorbellRinger;
 }
 
 // Frames up to this size are gathered into one staging buffer and copied in one call; larger
@@ -48,6 +52,8 @@ export class RingWriter {
   #stageStart = 0; // ring index where the staged bytes go
   #stageLength = 0;
   #tail: number;
+  /** The consumer's head as the last commit saw it: the value a wait for space must compare with. */
+  #head = 0;
   #queue: PendingWrite[] = [];
   #queueHead = 0;
   #scheduled = false;
@@ -135,22 +141,18 @@ export class RingWriter {
   /** Sleeps until the consumer frees space, a deadline nears, or the region closes. */
   async #waitForSpace(): Promise<void> {
     const half = this.#half;
-    const head = half.load(HEAD_OFFSET);
-    half.store(PRODUCER_WAITING_OFFSET, 1);
+    // Compare with the head the commit found too small, not a fresh one: space freed since then
+    // would otherwise go unnoticed, and the sleep would last the whole slice.
+    const head = this.#head;
+    half.store(PRODUCER_WAITING_OFFSET, Sleep.Doorbell);
     if (half.load(HEAD_OFFSET) !== head) {
-      half.store(PRODUCER_WAITING_OFFSET, 0);
+      half.store(PRODUCER_WAITING_OFFSET, Sleep.Awake);
       return;
     }
     const first = this.#queue[this.#queueHead];
     const untilDeadline = first === undefined ? Infinity : first.deadline - performance.now();
-    const slice = Math.max(0, Math.min(untilDeadline, this.#options.sleepSliceMs));
-    try {
-      await half.region.waitAsync(half.base + HEAD_OFFSET, head, slice, this.#options.spinMicros);
-    } catch (err) {
-      if (err instanceof ShmError && err.code === 'ERR_CLOSED') return;
-      throw err;
-    }
-    if (!this.#closed) half.store(PRODUCER_WAITING_OFFSET, 0);
+    await this.#options.doorbell.wait(Math.max(0, Math.min(untilDeadline, this.#options.sleepSliceMs)));
+    if (!this.#closed) half.store(PRODUCER_WAITING_OFFSET, Sleep.Awake);
   }
 
   /** Rejects queued writes whose deadline passed. A message already begun is never cut here. */
@@ -192,6 +194,7 @@ export class RingWriter {
     const half = this.#half;
     const ringSize = half.ringSize;
     const head = half.load(HEAD_OFFSET);
+    this.#head = head;
     const used = (this.#tail - head + half.wrap) % half.wrap;
     let free = ringSize - used;
     if (head >= half.wrap || head % 8 !== 0 || used > ringSize) {
@@ -256,7 +259,7 @@ export class RingWriter {
     this.#flushStage();
     if (this.#tail !== start) {
       half.store(TAIL_OFFSET, this.#tail);
-      half.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET);
+      half.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, this.#options.consumerBell);
     }
     for (const w of done) w.resolve();
   }
