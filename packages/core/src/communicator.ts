@@ -178,6 +178,8 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
           throw new ShmError('ERR_INVALID_ARGUMENT', `half at ${half.base} has size=${half.size} expected>=${MIN_HALF}`);
         }
       }
+      writeHalf.verify();
+      readHalf.verify();
       writeHalf.initialize();
       readHalf.initialize();
       const holder = writeHalf.claimParty(PRODUCER);
@@ -418,6 +420,8 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
         const peerHere = peer.state === PartyState.Attached && peer.pid !== process.pid && peer.pid !== 0;
         if ((!peerHere || !processAlive(peer.pid)) && this.#writer!.unread() === 0) {
           Region.unlinkIfExists(this.name);
+          // A peer that died could not remove its doorbell; the channel is gone, so is the bell.
+          this.#peerBell?.remove();
         }
       }
     } finally {

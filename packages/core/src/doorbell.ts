@@ -98,6 +98,12 @@ export class DoorbellRinger {
     }
   }
 
+  /** Removes the listener's FIFO, for when its side is known to be gone. */
+  remove(): void {
+    this.close();
+    fs.rmSync(this.path, { force: true });
+  }
+
   close(): void {
     if (this.#fd >= 0) {
       try {

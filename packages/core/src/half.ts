@@ -90,6 +90,19 @@ export class Half {
       this.store(VERSION_OFFSET, VERSION);
       return;
     }
+    this.#check();
+  }
+
+  /**
+   * Checks the header if somebody initialised it (or is doing so). Called on both halves before
+   * either is initialised, so that a side with the wrong positions is refused before it writes a
+   * header into the middle of a live channel.
+   */
+  verify(): void {
+    if (this.load(VERSION_OFFSET) !== 0) this.#check();
+  }
+
+  #check(): void {
     const target = { name: `${this.region.name}@${this.base}`, load: (o: number) => this.load(o) };
     awaitHeader(target, {
       what: 'shmlink half',

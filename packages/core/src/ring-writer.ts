@@ -155,13 +155,17 @@ export class RingWriter {
     if (!this.#closed) half.store(PRODUCER_WAITING_OFFSET, Sleep.Awake);
   }
 
-  /** Rejects queued writes whose deadline passed. A message already begun is never cut here. */
+  /**
+   * Rejects queued writes whose deadline passed. A message already begun is abandoned too, or a
+   * message larger than the free ring would wait forever despite its timeout: its fragments stay
+   * in the ring unfinished, and the consumer discards them at the next BEGIN or MESSAGE frame.
+   */
   #expire(): void {
     const now = performance.now();
     const kept: PendingWrite[] = [];
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
-      if (now >= w.deadline && w.sent === 0) {
+      if (now >= w.deadline) {
         w.reject(new ShmError('ERR_TIMEOUT', `write of ${w.data.length} bytes not committed within ${this.#options.timeoutMs} ms: the reader is not consuming`));
       } else {
         kept.push(w);

@@ -1,0 +1,247 @@
+// Shared by the core test files: unique region names, cleanup, peers in real processes running
+// fixtures/peer.js, and small waiting helpers.
+import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Communicator, type CommunicatorOptions, type PeerEvent } from '@shmlink/core';
+import { Region, type ShmError } from '@shmlink/native';
+import { makeMessage, sizeFor } from './fixtures/messages';
+
+export const FIXTURES = path.join(__dirname, 'fixtures');
+
+// Every region a test creates carries this prefix, so leftovers are easy to find.
+export const PREFIX = `c${process.pid}-`;
+let counter = 0;
+const names = new Set<string>();
+const communicators = new Set<Communicator>();
+const peers = new Set<Peer>();
+
+export function uniqueName(): string {
+  const name = `${PREFIX}${++counter}`;
+  names.add(name);
+  return name;
+}
+
+/** A Communicator of this process that cleanup() disposes, with its events recorded. */
+export function open(name: string, capacity: number, options?: CommunicatorOptions): Recorded {
+  return record(new Communicator(name, capacity, options));
+}
+
+export interface Recorded {
+  comm: Communicator;
+  data: Buffer[];
+  errors: ShmError[];
+  peers: PeerEvent[];
+}
+
+export function record(comm: Communicator, keepData = true): Recorded {
+  communicators.add(comm);
+  const rec: Recorded = { comm, data: [], errors: [], peers: [] };
+  if (keepData) comm.on('data', (d) => rec.data.push(d));
+  comm.on('error', (e) => rec.errors.push(e));
+  comm.on('peer', (e) => rec.peers.push(e));
+  return rec;
+}
+
+/** Disposes this process's communicators, kills every peer process and removes every name. */
+export async function cleanup(): Promise<void> {
+  for (const comm of communicators) {
+    try {
+      comm.dispose();
+    } catch {
+      // already broken: the name is removed below anyway
+    }
+  }
+  communicators.clear();
+  await Promise.all([...peers].map((p) => p.kill()));
+  peers.clear();
+  for (const name of names) {
+    Region.unlinkIfExists(name);
+    for (const file of filesOf(name)) fs.rmSync(path.join(SHM_DIR, file), { force: true });
+  }
+  names.clear();
+}
+
+const SHM_DIR = '/dev/shm';
+
+/** What exists in /dev/shm for the region `name`: the region and any object named after it ('name@...'). */
+export function filesOf(name: string): string[] {
+  return fs.readdirSync(SHM_DIR).filter((f) => f === name || f.startsWith(`${name}@`));
+}
+
+/** Shared-memory objects of this test process still present in /dev/shm. */
+export function leftovers(): string[] {
+  return fs.readdirSync(SHM_DIR).filter((f) => f.startsWith(PREFIX));
+}
+
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves with the rejection of `promise` (fails if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<ShmError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as ShmError;
+  }
+  throw new Error('expected a rejection, the promise resolved');
+}
+
+export interface PeerConfig {
+  name: string;
+  /** 0: the peer uses Communicator.open(name). */
+  capacity: number;
+  options?: CommunicatorOptions;
+  readPosition?: number;
+  writePosition?: number;
+  verify?: { seed: number; maxSize: number } | { seed: number; size: number };
+  echo?: boolean;
+  start?: boolean;
+}
+
+export interface PeerStats {
+  received: number;
+  receivedBytes: number;
+  bad: number;
+  firstProblem: string | null;
+  errors: number;
+  errorCodes: string[];
+  peers: PeerEvent[];
+  committed: number;
+  writeFailures: { seq: number; code: string }[];
+  echoFailures: string[];
+  memory: {
+    baseRss: number;
+    baseHeapUsed: number;
+    maxRss: number;
+    maxHeapUsed: number;
+    maxExternal: number;
+  } | null;
+}
+
+export interface WriteResult {
+  committed: number;
+  failures: { seq: number; code: string }[];
+  memory: PeerStats['memory'];
+}
+
+export interface RemoteError extends Error {
+  code?: string;
+}
+
+/** The other side of a channel, in a real process running fixtures/peer.js. */
+export class Peer {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** 'peer' and 'error' events the child's communicator emitted, in order. */
+  readonly events: { event: 'peer' | 'error'; type?: string; pid?: number; code?: string }[] = [];
+  #next = 0;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+  #exitStatus: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.pid = child.pid!;
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.#exitStatus = { code, signal };
+        for (const p of this.#pending.values()) p.reject(new Error(`peer ${this.pid} exited (${code ?? signal})`));
+        this.#pending.clear();
+        resolve({ code, signal });
+      });
+    });
+    child.on('message', (msg: { id?: number; value?: unknown; error?: { code?: string; message: string }; event?: 'peer' | 'error' }) => {
+      if (msg.event !== undefined) {
+        this.events.push(msg as Peer['events'][number]);
+        return;
+      }
+      if (msg.id === undefined) return;
+      const pending = this.#pending.get(msg.id);
+      if (pending === undefined) return;
+      this.#pending.delete(msg.id);
+      if (msg.error !== undefined) {
+        const err: RemoteError = new Error(`peer: ${msg.error.message}`);
+        if (msg.error.code !== undefined) err.code = msg.error.code;
+        pending.reject(err);
+      } else {
+        pending.resolve(msg.value);
+      }
+    });
+  }
+
+  static async start(config: PeerConfig, execArgv: string[] = []): Promise<Peer> {
+    const child = fork(path.join(FIXTURES, 'peer.js'), [JSON.stringify(config)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv,
+    });
+    const peer = new Peer(child);
+    peers.add(peer);
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: { ready?: number }) => {
+        if (msg.ready === undefined) return;
+        child.off('message', onMessage);
+        resolve();
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code, signal) => reject(new Error(`peer exited before ready (${code ?? signal})`)));
+    });
+    return peer;
+  }
+
+  get alive(): boolean {
+    return this.#exitStatus === null;
+  }
+
+  call<T = unknown>(op: string, args?: object): Promise<T> {
+    if (!this.alive) return Promise.reject(new Error(`peer ${this.pid} has exited`));
+    const id = ++this.#next;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.send({ id, op, args });
+    });
+  }
+
+  stats(): Promise<PeerStats> {
+    return this.call<PeerStats>('stats');
+  }
+
+  write(args: { seed: number; from?: number; count: number; maxSize?: number; size?: number; window?: number; sampleEvery?: number }): Promise<WriteResult> {
+    return this.call<WriteResult>('write', args);
+  }
+
+  peerEvents(): string[] {
+    return this.events.filter((e) => e.event === 'peer').map((e) => e.type!);
+  }
+
+  /** Ends the process (SIGKILL by default) and waits until it is gone. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.alive) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** Writes messages `from`..`from+count-1` of stream `seed` (messages.js), at most `window` in flight. */
+export async function writeStream(
+  comm: Communicator,
+  { seed, from = 0, count, maxSize, size, window = 64 }: { seed: number; from?: number; count: number; maxSize?: number; size?: number; window?: number },
+): Promise<void> {
+  let inFlight: Promise<void>[] = [];
+  for (let seq = from; seq < from + count; seq++) {
+    inFlight.push(comm.write(makeMessage(seed, seq, size ?? sizeFor(seed, seq, maxSize!))));
+    if (inFlight.length >= window) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
+  }
+  await Promise.all(inFlight);
+}
