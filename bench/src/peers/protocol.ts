@@ -1,0 +1,18 @@
+// Control messages between the parent and its peers (over the fork IPC channel). Payloads of the
+// child_process IPC benchmark travel on the same channel as Uint8Arrays; control messages are
+// plain objects with a `type`.
+
+export interface Control {
+  type: string;
+  [key: string]: unknown;
+}
+
+export function isControl(msg: unknown): msg is Control {
+  return typeof msg === 'object' && msg !== null && !ArrayBuffer.isView(msg) && typeof (msg as Control).type === 'string';
+}
+
+/**
+ * The transports a benchmark compares. 'sync' is shmlink with receiveSync/writeSync in workers;
+ * 'socket-corked' is the Unix socket with each throughput batch corked into one writev.
+ */
+export type Transport = 'shm' | 'sync' | 'socket' | 'socket-corked' | 'ipc';

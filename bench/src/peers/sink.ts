@@ -1,0 +1,90 @@
+// Throughput receiver: counts messages until the end marker (a message of another length than the
+// payload size), measuring its event-loop delay and CPU while messages flow, then reports.
+//   sink.js shm <size> <name> <capacity> <spin>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import net from 'node:net';
+import { Communicator } from '@shmlink/core';
+import { FrameParser } from '../socket-framing';
+import { arg, fail, isStopping, onStop, ownName, send } from './common';
+import type { Transport } from './protocol';
+
+const size = Number(arg(1));
+const lag = monitorEventLoopDelay({ resolution: 1 });
+let count = 0;
+let bytes = 0;
+let first = 0n;
+let cpuAtFirst: NodeJS.CpuUsage | undefined;
+let done = false;
+
+function receive(length: number): void {
+  if (done) return;
+  if (length !== size) {
+    finish();
+    return;
+  }
+  if (count === 0) {
+    first = process.hrtime.bigint();
+    cpuAtFirst = process.cpuUsage();
+    lag.enable();
+  }
+  count++;
+  bytes += length;
+}
+
+function finish(): void {
+  const last = process.hrtime.bigint();
+  lag.disable();
+  done = true;
+  const cpu = process.cpuUsage(cpuAtFirst);
+  send({
+    type: 'done',
+    count,
+    bytes,
+    first,
+    last,
+    cpuMicros: cpu.user + cpu.system,
+    lagP99Ns: lag.count > 0 ? lag.percentile(99) : 0,
+    lagMaxNs: lag.count > 0 ? lag.max : 0,
+    lagSamples: lag.count,
+  });
+}
+
+function sinkShm(): void {
+  const name = arg(2);
+  ownName(name);
+  const comm = new Communicator(name, Number(arg(3)), { side: 'b', spin: Number(arg(4)) });
+  onStop(() => comm.dispose());
+  comm.on('error', fail);
+  comm.on('data', (data) => receive(data.length));
+  comm.startReader();
+  send({ type: 'ready' });
+}
+
+function sinkSocket(): void {
+  const socket = net.connect(arg(2));
+  onStop(() => {
+    socket.destroy();
+  });
+  const parser = new FrameParser((frame) => receive(frame.length));
+  socket.on('data', (chunk: Buffer) => parser.push(chunk));
+  socket.on('error', (err) => {
+    if (!isStopping()) fail(err);
+  });
+  socket.on('connect', () => send({ type: 'ready' }));
+}
+
+function sinkIpc(): void {
+  process.on('message', (msg: unknown) => {
+    if (ArrayBuffer.isView(msg)) receive(msg.byteLength);
+  });
+  send({ type: 'ready' });
+}
+
+try {
+  const transport = arg(0) as Transport;
+  const start = { shm: sinkShm, socket: sinkSocket, 'socket-corked': sinkSocket, ipc: sinkIpc, sync: undefined }[transport];
+  if (start === undefined) throw new Error(`sink: unsupported transport ${transport}`);
+  start();
+} catch (err) {
+  fail(err);
+}

@@ -1,0 +1,110 @@
+// The parent's end of a ping-pong for the event-driven transports: an echo peer on the other side,
+// a way to send the ping, and a hook called with the length of each echo.
+import { once } from 'node:events';
+import net from 'node:net';
+import { Communicator } from '@shmlink/core';
+import { releaseName, releaseSocketPath, uniqueName, uniqueSocketPath } from './cleanup';
+import { Peer } from './peer';
+import { FrameParser, encodeFrame } from './socket-framing';
+import { guarded } from './watchdog';
+
+export interface PingChannel {
+  peer: Peer;
+  send(): void;
+  /** Set by the ping-pong loop: called with the length of each echo. */
+  onReply: (length: number) => void;
+  /** Set by the ping-pong loop: called when the transport fails. */
+  onError: (err: Error) => void;
+  close(): Promise<void>;
+}
+
+export const RTT_CAPACITY = 1024 * 1024;
+
+export async function openShmChannel(size: number, spin: number): Promise<PingChannel> {
+  const name = uniqueName();
+  const payload = Buffer.alloc(size, 0x5a);
+  const comm = new Communicator(name, RTT_CAPACITY, { side: 'a', spin });
+  const peer = new Peer('echo', ['shm', name, String(RTT_CAPACITY), String(spin)]);
+  const channel: PingChannel = {
+    peer,
+    send: () => {
+      comm.write(payload).catch((err: Error) => channel.onError(err));
+    },
+    onReply: () => {},
+    onError: () => {},
+    close: async () => {
+      try {
+        await peer.stop();
+        comm.dispose();
+      } finally {
+        releaseName(name);
+      }
+    },
+  };
+  try {
+    comm.on('data', (data) => channel.onReply(data.length));
+    comm.on('error', (err) => channel.onError(err));
+    comm.startReader();
+    await peer.waitFor('ready');
+    return channel;
+  } catch (err) {
+    await channel.close();
+    throw err;
+  }
+}
+
+export async function openSocketChannel(size: number): Promise<PingChannel> {
+  const file = uniqueSocketPath();
+  const frame = encodeFrame(Buffer.alloc(size, 0x5a));
+  const server = net.createServer();
+  server.listen(file);
+  await once(server, 'listening');
+  const peer = new Peer('echo', ['socket', file]);
+  let socket: net.Socket | undefined;
+  const channel: PingChannel = {
+    peer,
+    send: () => socket!.write(frame),
+    onReply: () => {},
+    onError: () => {},
+    close: async () => {
+      try {
+        socket?.destroy();
+        await peer.stop();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      } finally {
+        releaseSocketPath(file);
+      }
+    },
+  };
+  try {
+    [socket] = (await guarded(once(server, 'connection'), peer.failure(), 30_000)) as [net.Socket];
+    const parser = new FrameParser((f) => channel.onReply(f.length));
+    socket.on('data', (chunk: Buffer) => parser.push(chunk));
+    socket.on('error', (err) => channel.onError(err));
+    await peer.waitFor('ready');
+    return channel;
+  } catch (err) {
+    await channel.close();
+    throw err;
+  }
+}
+
+export async function openIpcChannel(size: number): Promise<PingChannel> {
+  const payload = Buffer.alloc(size, 0x5a);
+  const peer = new Peer('echo', ['ipc']);
+  const channel: PingChannel = {
+    peer,
+    send: () => peer.send(payload),
+    onReply: () => {},
+    onError: () => {},
+    close: () => peer.stop(),
+  };
+  peer.onData = (data) => channel.onReply(data.byteLength);
+  try {
+    await peer.waitFor('ready');
+    return channel;
+  } catch (err) {
+    await channel.close();
+    throw err;
+  }
+}

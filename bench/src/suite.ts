@@ -1,0 +1,92 @@
+// Runs the selected benchmarks one after another and gathers everything the JSON holds.
+import { NAME_PREFIX, cleanupAll, leftovers } from './cleanup';
+import { runIdle } from './idle';
+import { describeMachine, describeRevision, type Machine, type Revision } from './machine';
+import { runMemory } from './memory';
+import type { Options } from './options';
+import { runRtt } from './rtt';
+import { evaluateTargets, type Measured } from './targets';
+import { runThroughput } from './throughput';
+import type { BenchError, TargetRow } from './types';
+
+export const SCHEMA = 1;
+
+export interface RunResult extends Measured {
+  schema: number;
+  startedAt: string;
+  finishedAt: string;
+  elapsedSeconds: number;
+  machine: Machine;
+  revision: Revision;
+  parameters: Options;
+  notes: Record<string, string>;
+  targets: TargetRow[];
+  errors: BenchError[];
+  namePrefix: string;
+  /** Shared-memory names of this run found after cleanup (should be empty). */
+  leftovers: string[];
+}
+
+function notes(o: Options): Record<string, string> {
+  return {
+    processes: 'every benchmark runs between this process and a forked peer process; transports interleaved in each round',
+    ipc: "child_process IPC: process.send with serialization 'advanced' (structured clone; Buffers cross as bytes)",
+    socket: 'Unix socket: 4-byte length prefix, pre-built frames, one write() per message ("corked": cork/uncork per batch); ' +
+      'the receiver hands out frames as views of the chunk and copies only frames that span chunks',
+    rtt: `round trip: next ping sent from the echo handler; event API spin ${o.spin} µs; receiveSync + writeSync in a worker ` +
+      `on both sides, spin ${o.syncSpin} µs; ${o.iterations} timed + ${o.warmup} warm-up per round, rounds pooled`,
+    throughput: `one way, ${o.duration} s per run, from the first write to the last message received, median of ${o.rounds} rounds; ` +
+      `sender batches of ${o.batchBytes} bytes (at most 1024 messages); receiver event-loop delay by monitorEventLoopDelay (1 ms) while messages flow`,
+    memory: `memory: RSS delta of ${o.memoryCount} communicators (reader started, one message each way) after a warm-up one and a GC`,
+  };
+}
+
+export async function runSuite(o: Options, log: (line: string) => void): Promise<RunResult> {
+  const started = new Date();
+  const machine = describeMachine();
+  const revision = describeRevision();
+  const errors: BenchError[] = [];
+  const measured: Measured = { rtt: [], throughput: [], idle: null, memory: null };
+  const guard = async (benchmark: string, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (err) {
+      errors.push({ benchmark, detail: '', message: (err as Error).message });
+      log(`${benchmark}: FAILED ${(err as Error).message}`);
+    }
+  };
+  for (const benchmark of o.only) {
+    log(`-- ${benchmark}`);
+    switch (benchmark) {
+      case 'rtt':
+        await guard('rtt', async () => void (measured.rtt = await runRtt(o, errors, log)));
+        break;
+      case 'throughput':
+        await guard('throughput', async () => void (measured.throughput = await runThroughput(o, errors, log)));
+        break;
+      case 'idle':
+        await guard('idle', async () => void (measured.idle = await runIdle(o)));
+        break;
+      case 'memory':
+        await guard('memory', async () => void (measured.memory = await runMemory(o)));
+        break;
+    }
+  }
+  cleanupAll();
+  const finished = new Date();
+  return {
+    schema: SCHEMA,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    elapsedSeconds: (finished.getTime() - started.getTime()) / 1000,
+    machine,
+    revision,
+    parameters: o,
+    notes: notes(o),
+    ...measured,
+    targets: evaluateTargets(measured),
+    errors,
+    namePrefix: NAME_PREFIX,
+    leftovers: leftovers(),
+  };
+}

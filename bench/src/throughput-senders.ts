@@ -1,0 +1,123 @@
+// The sending end of a one-way throughput run, one per transport: a receiver peer ("sink") on the
+// other side, a way to send a batch of messages as fast as the transport accepts them, and the end
+// marker (an empty message) after which the sink reports.
+import { once } from 'node:events';
+import net from 'node:net';
+import { Communicator } from '@shmlink/core';
+import { releaseName, releaseSocketPath, uniqueName, uniqueSocketPath } from './cleanup';
+import { Peer } from './peer';
+import { encodeFrame } from './socket-framing';
+import { guarded } from './watchdog';
+
+export interface Sender {
+  peer: Peer;
+  /** Sends `count` messages; resolves when the transport can take more. */
+  sendBatch(count: number): Promise<void>;
+  sendEnd(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const EMPTY = Buffer.alloc(0);
+const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** shmlink: write() calls of one tick are committed together; await the last of the batch. */
+export async function shmSender(size: number, capacity: number, spin: number): Promise<Sender> {
+  const name = uniqueName();
+  const payload = Buffer.alloc(size, 0x5a);
+  const comm = new Communicator(name, capacity, { side: 'a', spin });
+  const peer = new Peer('sink', ['shm', String(size), name, String(capacity), String(spin)]);
+  return ready({
+    peer,
+    sendBatch: async (count) => {
+      let last: Promise<void> | undefined;
+      for (let i = 0; i < count; i++) last = comm.write(payload);
+      await last;
+    },
+    sendEnd: () => comm.write(EMPTY),
+    close: async () => {
+      try {
+        await peer.stop();
+        comm.dispose();
+      } finally {
+        releaseName(name);
+      }
+    },
+  });
+}
+
+/**
+ * Unix socket: each message is a pre-built frame (header and payload in one buffer, no copy per
+ * message), one socket.write() each. Plain: Node sends each write at once while the kernel takes
+ * it and gathers the rest into one writev while a write is pending. Corked: every batch is
+ * corked, so it leaves in one writev — the strongest `net` sender, and the closest match to
+ * shmlink committing the writes of one tick together.
+ */
+export async function socketSender(size: number, corked: boolean): Promise<Sender> {
+  const file = uniqueSocketPath();
+  const frame = encodeFrame(Buffer.alloc(size, 0x5a));
+  const server = net.createServer();
+  server.listen(file);
+  await once(server, 'listening');
+  const peer = new Peer('sink', [corked ? 'socket-corked' : 'socket', String(size), file]);
+  let socket: net.Socket | undefined;
+  const sender: Sender = {
+    peer,
+    sendBatch: async (count) => {
+      const s = socket!;
+      if (corked) s.cork();
+      let ok = true;
+      for (let i = 0; i < count; i++) ok = s.write(frame);
+      if (corked) s.uncork();
+      await (ok ? nextTick() : once(s, 'drain'));
+    },
+    sendEnd: async () => {
+      socket!.write(encodeFrame(EMPTY));
+    },
+    close: async () => {
+      try {
+        socket?.destroy();
+        await peer.stop();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      } finally {
+        releaseSocketPath(file);
+      }
+    },
+  };
+  try {
+    [socket] = (await guarded(once(server, 'connection'), peer.failure(), 30_000)) as [net.Socket];
+    socket.on('error', () => {}); // a broken connection surfaces as the sink's failure
+  } catch (err) {
+    await sender.close();
+    throw err;
+  }
+  return ready(sender);
+}
+
+/** child_process IPC ('advanced' serialization): await the send callback of the batch's last message. */
+export async function ipcSender(size: number): Promise<Sender> {
+  const payload = Buffer.alloc(size, 0x5a);
+  const peer = new Peer('sink', ['ipc', String(size)]);
+  const sendAwaited = (data: Buffer): Promise<void> =>
+    new Promise((resolve, reject) => {
+      peer.send(data, (err) => (err ? reject(err) : resolve()));
+    });
+  return ready({
+    peer,
+    sendBatch: async (count) => {
+      for (let i = 1; i < count; i++) peer.send(payload);
+      await sendAwaited(payload);
+    },
+    sendEnd: () => sendAwaited(EMPTY),
+    close: () => peer.stop(),
+  });
+}
+
+async function ready(sender: Sender): Promise<Sender> {
+  try {
+    await sender.peer.waitFor('ready');
+    return sender;
+  } catch (err) {
+    await sender.close();
+    throw err;
+  }
+}

@@ -1,0 +1,105 @@
+// The shape of a benchmark run's results (also the JSON written to bench/results/).
+import type { Summary } from './stats';
+import type { Transport } from './peers/protocol';
+
+export type { Transport };
+
+export const TRANSPORT_LABEL: Record<Transport, string> = {
+  shm: 'shmlink events',
+  sync: 'shmlink receiveSync',
+  socket: 'Unix socket',
+  'socket-corked': 'Unix socket, corked',
+  ipc: 'child_process IPC',
+};
+
+export interface RttResult {
+  transport: Transport;
+  size: number;
+  /** Capacity of the communicator (shm and sync), bytes. */
+  capacity: number | null;
+  /** Percentiles over the timed samples of every round, in µs. */
+  latencyMicros: Summary;
+  /** The p50 of each round, in µs (shows the spread between rounds). */
+  roundP50Micros: number[];
+}
+
+export interface ThroughputRound {
+  messages: number;
+  bytes: number;
+  /** From the sender's first write to the receiver's last message (one monotonic clock). */
+  seconds: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  /** CPU of the receiving process while messages flowed, % of one core. */
+  receiverCpuPercent: number;
+  /** Event-loop delay in the receiving process while messages flowed. */
+  lagP99Ms: number;
+  lagMaxMs: number;
+}
+
+export interface ThroughputResult {
+  transport: Transport;
+  size: number;
+  /** Communicator capacity used for this size (shm only), bytes. */
+  capacity: number | null;
+  /** Messages a sender queues before it waits for the transport. */
+  batch: number;
+  rounds: ThroughputRound[];
+  /** Medians over the rounds. */
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+  /** The worst round's event-loop delay p99 in the receiver. */
+  lagP99Ms: number;
+}
+
+export interface IdleSide {
+  cpuPercent: number;
+  userMicros: number;
+  systemMicros: number;
+  elapsedSeconds: number;
+}
+
+export interface IdleResult {
+  seconds: number;
+  shm: IdleSide;
+  /** The same process with an idle Unix-socket reader instead: Node's own idle cost. */
+  socket: IdleSide;
+}
+
+export type MemorySnapshot = Record<string, number>;
+
+export interface MemoryResult {
+  count: number;
+  capacity: number;
+  /** After one warm-up communicator (module, addon and thread pool loaded). */
+  before: MemorySnapshot;
+  after: MemorySnapshot;
+  perCommunicator: {
+    /** ΔRSS / N. */
+    rssBytes: number;
+    /** (ΔRSS − N × capacity) / N: the definition (negative when pages of the region stay untouched). */
+    beyondCapacityBytes: number;
+    /** (ΔRssAnon + ΔRssFile) / N: memory that is not the shared region itself (Linux). */
+    privateBytes: number;
+    /** ΔRssShmem / N: the part of the region that became resident (Linux). */
+    shmemBytes: number;
+  };
+}
+
+export type Verdict = 'PASS' | 'MISS' | 'N/A';
+
+export interface TargetRow {
+  id: string;
+  what: string;
+  goal: string;
+  /** The measured quantity the goal is about (a ratio, µs, %, ms or bytes), null when not measured. */
+  value: number | null;
+  measured: string;
+  verdict: Verdict;
+}
+
+export interface BenchError {
+  benchmark: string;
+  detail: string;
+  message: string;
+}

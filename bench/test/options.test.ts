@@ -1,0 +1,25 @@
+import { UsageError, defaults, parseArgs, parseSize } from '../src/options';
+
+describe('bench flags', () => {
+  it('defaults to the full suite', () => {
+    expect(parseArgs([])).toEqual(defaults());
+  });
+
+  it('passes through pnpm\'s "--", reads sizes with suffixes and keeps the suite order', () => {
+    const o = parseArgs(['--', '--sizes', '64,1k', '--duration=2', '--rounds', '3', '--only', 'memory,rtt'])!;
+    expect(o.rttSizes).toEqual([64, 1024]);
+    expect(o.throughputSizes).toEqual([64, 1024]);
+    expect(o.duration).toBe(2);
+    expect(o.rounds).toBe(3);
+    expect(o.only).toEqual(['rtt', 'memory']);
+    expect(parseSize('--x', '1m')).toBe(1024 * 1024);
+  });
+
+  it('returns null for --help and rejects what it does not know', () => {
+    expect(parseArgs(['--help'])).toBeNull();
+    expect(() => parseArgs(['--nope'])).toThrow(UsageError);
+    expect(() => parseArgs(['--only', 'speed'])).toThrow(/unknown benchmark/);
+    expect(() => parseArgs(['--rounds', '0'])).toThrow(/--rounds/);
+    expect(() => parseArgs(['--sizes', '1.5'])).toThrow(/--sizes/);
+  });
+});
