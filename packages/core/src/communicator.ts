@@ -289,11 +289,13 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     while (!writer.flushSync()) {
       const left = deadline - performance.now();
       if (left <= 0) {
-        // Withdrawn if no frame of it was written; a fragmented message already begun completes later.
+        // Withdrawn, even if begun: the reader discards the unfinished fragments.
         writer.withdraw(bytes);
         throw new ShmError('ERR_TIMEOUT', `writeSync of ${bytes.length} bytes found no room within ${timeout} ms`);
       }
-      const head = half.load(HEAD_OFFSET);
+      // The head the commit found too small, not a fresh one: space freed in between would
+      // otherwise go unnoticed until the sleep times out.
+      const head = writer.seenHead;
       half.store(PRODUCER_WAITING_OFFSET, Sleep.Futex);
       if (half.load(HEAD_OFFSET) === head) {
         half.region.wait(half.base + HEAD_OFFSET, head, Math.min(left, this.#options.peerCheckInterval));

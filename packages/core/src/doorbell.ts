@@ -33,7 +33,9 @@ export class Doorbell {
     const waiters = this.#waiters;
     this.#waiters = [];
     if (!this.#closed) this.#socket.unref();
-    for (const wake of waiters) wake();
+    // Over a copy: each waiter removes itself from `waiters` as it wakes, which would make a loop
+    // over the array itself skip the next one (a reader and a writer waiting together lost a wake).
+    for (const wake of [...waiters]) wake();
   }
 
   /** Resolves at the next ring, after `timeoutMs`, or when closed. Keeps the process alive meanwhile. */

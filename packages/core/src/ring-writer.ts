@@ -79,6 +79,11 @@ export class RingWriter {
     return tail;
   }
 
+  /** The consumer's head as the last commit saw it: what a wait for space must compare with. */
+  get seenHead(): number {
+    return this.#head;
+  }
+
   get pending(): number {
     return this.#queue.length - this.#queueHead;
   }
@@ -100,12 +105,14 @@ export class RingWriter {
     });
   }
 
-  /** Removes a queued write that has not begun (rejecting it with ERR_TIMEOUT); false if it has. */
+  /**
+   * Removes a queued write, rejecting it with ERR_TIMEOUT. One already begun is abandoned, as in
+   * #expire: otherwise writeSync would throw ERR_TIMEOUT for a message that is delivered later.
+   */
   withdraw(data: Uint8Array): boolean {
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
       if (w.data !== data) continue;
-      if (w.sent > 0) return false;
       this.#queue.splice(i, 1);
       w.reject(new ShmError('ERR_TIMEOUT', `write of ${data.length} bytes withdrawn: no room in time`));
       return true;

@@ -103,7 +103,7 @@ export interface PeerConfig {
   options?: CommunicatorOptions;
   readPosition?: number;
   writePosition?: number;
-  verify?: { seed: number; maxSize: number } | { seed: number; size: number };
+  verify?: ({ seed: number; maxSize: number } | { seed: number; size: number }) & { from?: number };
   echo?: boolean;
   start?: boolean;
 }
@@ -187,7 +187,13 @@ export class Peer {
     const peer = new Peer(child);
     peers.add(peer);
     await new Promise<void>((resolve, reject) => {
-      const onMessage = (msg: { ready?: number }) => {
+      const onMessage = (msg: { ready?: number; failed?: { code?: string; message: string } }) => {
+        if (msg.failed !== undefined) {
+          const err: RemoteError = new Error(`peer failed to start: ${msg.failed.message}`);
+          if (msg.failed.code !== undefined) err.code = msg.failed.code;
+          reject(err);
+          return;
+        }
         if (msg.ready === undefined) return;
         child.off('message', onMessage);
         resolve();

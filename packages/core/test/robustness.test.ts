@@ -1,0 +1,223 @@
+// Distrust: a writer killed mid-stream never yields a torn message, and garbage written into the
+// region yields ERR_CORRUPT and a recovery — no crash, no hang, and the channel keeps working.
+import { randomBytes } from 'node:crypto';
+import { Communicator, layout } from '@shmlink/core';
+import { Region } from '@shmlink/native';
+import { StreamChecker, checkMessage, seqOf } from './fixtures/messages';
+import { Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor, type Recorded } from './helpers';
+
+afterEach(cleanup);
+afterAll(() => expect(leftovers()).toEqual([]));
+
+describe('a writer killed mid-stream', () => {
+  test.each([1, 2, 3])('round %i: every delivered message is intact, and the death is reported', async (round) => {
+    const name = uniqueName();
+    const capacity = 4096;
+    const me = record(new Communicator(name, capacity, { side: 'a' }), false);
+    const half = me.comm.readPosition - me.comm.writePosition;
+    const maxSize = 4 * half; // most messages span several commits: the kill lands inside one
+    const checker = new StreamChecker(round, { maxSize });
+    me.comm.on('data', (d) => checker.push(d));
+    me.comm.startReader();
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
+    const writing = peer.write({ seed: round, count: 1_000_000, maxSize, window: 16 }).catch(() => 'killed');
+
+    const killAt = 200 + Math.floor(Math.random() * 800);
+    await waitFor(() => checker.next >= killAt, `${killAt} messages`);
+    await peer.kill('SIGKILL');
+    expect(await writing).toBe('killed');
+    await waitFor(() => me.peers.some((e) => e.type === 'died'), "the writer's death");
+    await sleep(300); // whatever was committed before the kill may still arrive: it must be intact
+    expect(checker.next).toBeGreaterThanOrEqual(killAt);
+    expect(checker.firstProblem).toBeNull();
+    expect(checker.bad).toBe(0);
+    expect(me.peers).toEqual([
+      { type: 'connected', pid: peer.pid },
+      { type: 'died', pid: peer.pid },
+    ]);
+    expect(me.errors).toEqual([]);
+  });
+});
+
+describe('garbage in the region', () => {
+  const capacity = 4096;
+  const size = 100;
+
+  /** This process reads side b's half; a child process writes it. */
+  async function channel(): Promise<{ name: string; me: Recorded; peer: Peer; region: Region; base: number; ring: number }> {
+    const name = uniqueName();
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
+    const region = Region.open(name);
+    const base = me.comm.readPosition;
+    const ring = layout.ringSizeFor(capacity - base);
+    return { name, me, peer, region, base, ring };
+  }
+
+  /** Every message delivered is one of the peer's (seed 1, 100 bytes), in increasing order. */
+  function checkDelivered(data: Buffer[]): number[] {
+    const seqs = data.map((d) => seqOf(d));
+    for (const d of data) expect(checkMessage(d, 1, seqOf(d), size)).toBeNull();
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+    return seqs;
+  }
+
+  function validTail(value: number, head: number, ring: number): boolean {
+    const wrap = layout.wrapFor(ring);
+    return value < wrap && value % 8 === 0 && (value - head + wrap) % wrap <= ring;
+  }
+
+  test('random bytes over unread frames: ERR_CORRUPT, they are skipped, later messages arrive', async () => {
+    const { me, peer, region, base, ring } = await channel();
+    try {
+      await peer.write({ seed: 1, count: 5, size });
+      const head = region.load(base + layout.HEAD_OFFSET);
+      const tail = region.load(base + layout.TAIL_OFFSET);
+      const ringStart = base + layout.HEADER_SIZE;
+      expect((tail - head) % ring).toBe(5 * layout.align(layout.FRAME_HEADER + size));
+      region.write(ringStart + (head % ring), randomBytes(tail - head));
+      // A random frame header is garbage unless it happens to look like a small known frame.
+      if (region.load(ringStart + (head % ring)) <= layout.maxFramePayload(ring)) region.store(ringStart + (head % ring), 0xfffffff0);
+
+      me.comm.startReader();
+      await waitFor(() => me.errors.length > 0, 'an error event');
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      expect(me.data).toEqual([]);
+
+      await peer.write({ seed: 1, from: 5, count: 3, size });
+      await waitFor(() => me.data.length === 3, 'the later messages');
+      expect(checkDelivered(me.data)).toEqual([5, 6, 7]);
+      expect(me.errors).toHaveLength(1);
+    } finally {
+      region.close();
+    }
+  });
+
+  test('a garbage frame header among valid frames: the frames before it are delivered, ERR_CORRUPT, then recovery', async () => {
+    const { me, peer, region, base, ring } = await channel();
+    try {
+      await peer.write({ seed: 1, count: 6, size });
+      const head = region.load(base + layout.HEAD_OFFSET);
+      const third = base + layout.HEADER_SIZE + ((head + 2 * layout.align(layout.FRAME_HEADER + size)) % ring);
+      region.store(third, region.load(third) + 4096); // length beyond the largest frame
+      region.store(third + 4, 77); // unknown type
+      me.comm.startReader();
+      await waitFor(() => me.errors.length > 0, 'an error event');
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      await peer.write({ seed: 1, from: 6, count: 2, size });
+      await waitFor(() => me.data.length >= 4, 'the later messages');
+      await sleep(50);
+      expect(checkDelivered(me.data)).toEqual([0, 1, 6, 7]);
+    } finally {
+      region.close();
+    }
+  });
+
+  test('a garbage tail cursor: one ERR_CORRUPT (no storm, no spinning), and the next commit repairs it', async () => {
+    const { me, peer, region, base, ring } = await channel();
+    try {
+      me.comm.startReader();
+      await peer.write({ seed: 1, count: 3, size });
+      await waitFor(() => me.data.length === 3, 'the first messages');
+      const head = region.load(base + layout.HEAD_OFFSET);
+      let garbage: number;
+      do garbage = randomBytes(4).readUInt32LE(0);
+      while (validTail(garbage, head, ring));
+      const cpuBefore = process.cpuUsage();
+      region.store(base + layout.TAIL_OFFSET, garbage);
+      await waitFor(() => me.errors.length > 0, 'an error event'); // found at the next periodic check
+      await sleep(600);
+      const cpu = process.cpuUsage(cpuBefore);
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      expect((cpu.user + cpu.system) / 1000).toBeLessThan(400); // loose: not a busy loop over ~0.9 s
+
+      await peer.write({ seed: 1, from: 3, count: 3, size });
+      await waitFor(() => me.data.length === 6, 'the later messages');
+      expect(checkDelivered(me.data)).toEqual([0, 1, 2, 3, 4, 5]);
+    } finally {
+      region.close();
+    }
+  });
+
+  test('a plausible but wrong tail over garbage: ERR_CORRUPT on the reader, the writer resets the ring, messages flow again', async () => {
+    const { me, peer, region, base, ring } = await channel();
+    try {
+      me.comm.startReader();
+      await peer.write({ seed: 1, count: 2, size });
+      await waitFor(() => me.data.length === 2, 'the first messages');
+      const head = region.load(base + layout.HEAD_OFFSET);
+      const ringStart = base + layout.HEADER_SIZE;
+      const fake = head + 256;
+      for (let i = 0; i < 256; i += 8) {
+        region.write(ringStart + ((head + i) % ring), randomBytes(8));
+        region.store(ringStart + ((head + i) % ring), 0xffff0000 + i); // no frame is that long
+      }
+      region.store(base + layout.TAIL_OFFSET, fake);
+      await waitFor(() => me.errors.length > 0, 'an error event');
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+
+      // The reader skipped to the fake tail, ahead of the writer: the writer must notice and recover.
+      await peer.write({ seed: 1, from: 2, count: 5, size });
+      await waitFor(() => me.data.length >= 7, 'the later messages');
+      expect(checkDelivered(me.data)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      const stats = await peer.stats();
+      expect(stats.writeFailures).toEqual([]);
+      expect(stats.errorCodes.every((c) => c === 'ERR_CORRUPT')).toBe(true);
+    } finally {
+      region.close();
+    }
+  });
+
+  test('a garbage head cursor: the writer reports ERR_CORRUPT and resets; the channel keeps working', async () => {
+    const { me, peer, region, base } = await channel();
+    try {
+      me.comm.startReader();
+      await peer.write({ seed: 1, count: 2, size });
+      await waitFor(() => me.data.length === 2, 'the first messages');
+      region.store(base + layout.HEAD_OFFSET, randomBytes(4).readUInt32LE(0) | 1); // never a valid cursor
+      await peer.write({ seed: 1, from: 2, count: 20, size });
+      await waitFor(() => me.data.length >= 10, 'later messages');
+      await sleep(100);
+      const seqs = checkDelivered(me.data);
+      expect(seqs.slice(-5)).toEqual([17, 18, 19, 20, 21]);
+      expect((await peer.stats()).errorCodes).toContain('ERR_CORRUPT');
+      expect(me.errors.every((e) => e.code === 'ERR_CORRUPT')).toBe(true);
+    } finally {
+      region.close();
+    }
+  });
+
+  test('scribbling over the ring and cursors while a stream flows: only ERR_CORRUPT, no crash or hang, then intact messages', async () => {
+    const { me, peer, region, base, ring } = await channel();
+    try {
+      me.comm.startReader();
+      const writing = peer.write({ seed: 1, count: 1_000_000, size, window: 8 });
+      await waitFor(() => me.data.length > 100, 'the stream');
+      const ringStart = base + layout.HEADER_SIZE;
+      for (let i = 0; i < 200; i++) {
+        const what = i % 10;
+        if (what === 0) region.store(base + layout.TAIL_OFFSET, randomBytes(4).readUInt32LE(0));
+        else if (what === 1) region.store(base + layout.HEAD_OFFSET, randomBytes(4).readUInt32LE(0));
+        else {
+          const at = Math.floor(Math.random() * (ring - 64));
+          region.write(ringStart + at, randomBytes(1 + Math.floor(Math.random() * 64)));
+        }
+        await sleep(2);
+      }
+      // The storm is over: from here on every message must be intact and in order.
+      const from = me.data.length;
+      await waitFor(() => me.data.length > from + 300, 'the stream after the storm', 20_000);
+      const after = me.data.slice(from + 50); // a few may carry garbage written just before
+      for (const d of after) expect(checkMessage(d, 1, seqOf(d), size)).toBeNull();
+      for (let i = 1; i < after.length; i++) expect(seqOf(after[i]!)).toBe(seqOf(after[i - 1]!) + 1);
+      expect(new Set(me.errors.map((e) => e.code))).toEqual(new Set(['ERR_CORRUPT']));
+      expect(peer.alive).toBe(true);
+      const stats = await peer.stats();
+      expect(stats.errorCodes.every((c) => c === 'ERR_CORRUPT')).toBe(true);
+      await peer.kill();
+      await writing.catch(() => undefined);
+    } finally {
+      region.close();
+    }
+  });
+});
