@@ -11,7 +11,7 @@ import {
   processAlive,
 } from '@shmlink/native';
 import { Half } from './half';
-import { Doorbell, DoorbellRinger, doorbellPath } from './doorbell';
+import { Doorbell, DoorbellRinger, doorbellPath, removeDoorbell } from './doorbell';
 import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PRODUCER_WAITING_OFFSET, PartyState, Sleep, TAIL_OFFSET } from './layout';
 import { PeerWatcher, type PeerEvent } from './peer';
 import { RingReader } from './ring-reader';
@@ -46,9 +46,10 @@ export interface ReceiveOptions {
 
 const OPTION_KEYS = ['side', 'spin', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
-// The reader copies at most this much of the ring per native call, bounding the memory of a batch.
-const DRAIN_WINDOW = 1024 * 1024;
-const YIELD_EVERY_MS = 4;
+// The reader copies about this much of the ring per batch (more only for one larger frame),
+// bounding a batch's memory and the time it holds the event loop.
+const DRAIN_WINDOW = 256 * 1024;
+const YIELD_EVERY_MS = 2;
 
 interface Resolved {
   spin: number;
@@ -108,6 +109,19 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     return new Communicator(name, capacity, options);
   }
 
+  /**
+   * Removes a channel's region and its doorbells — what a crashed process leaves behind (find
+   * candidates with `Region.list()`). Returns whether anything was removed. Sides still attached
+   * keep working on their mappings, but nobody new can join.
+   */
+  static unlink(name: string): boolean {
+    let removed = Region.unlinkIfExists(name);
+    for (const entry of Region.list(`${name}@`)) {
+      if (entry.endsWith('.bell') && removeDoorbell(`/dev/shm/${entry}`)) removed = true;
+    }
+    return removed;
+  }
+
   /** Size of the shared region in bytes. */
   get capacity(): number {
     return this.#region.size;
@@ -115,7 +129,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
 
   /** Where the half this side reads begins (the seed's ReadPosition). Settable until the channel starts. */
   get readPosition(): number {
-    return this.#readPosition ?? this.#defaultPositions().read;
+    return this.#readHalf?.base ?? this.#readPosition ?? this.#defaultPositions().read;
   }
 
   set readPosition(value: number) {
@@ -125,12 +139,18 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
 
   /** Where the half this side writes begins (the seed's WritePosition). */
   get writePosition(): number {
-    return this.#writePosition ?? this.#defaultPositions().write;
+    return this.#writeHalf?.base ?? this.#writePosition ?? this.#defaultPositions().write;
   }
 
   set writePosition(value: number) {
     this.#setPosition('writePosition', value);
     this.#writePosition = value;
+  }
+
+  /** The side this communicator took ('a' writes the lower half), known once the channel started. */
+  get side(): Side | undefined {
+    if (this.#writeHalf === undefined) return this.#side;
+    return this.#writeHalf.base < this.#readHalf!.base ? 'a' : 'b';
   }
 
   /** The peer's pid while it is known to be attached and alive. */
@@ -419,12 +439,9 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
         readHalf.leaveParty(CONSUMER);
         this.#wakePeer();
         const peer = readHalf.readParty(PRODUCER);
-        const peerHere = peer.state === PartyState.Attached && peer.pid !== process.pid && peer.pid !== 0;
-        if ((!peerHere || !processAlive(peer.pid)) && this.#writer!.unread() === 0) {
-          Region.unlinkIfExists(this.name);
-          // A peer that died could not remove its doorbell; the channel is gone, so is the bell.
-          this.#peerBell?.remove();
-        }
+        const peerHere = peer.state === PartyState.Attached && peer.pid !== 0 && processAlive(peer.pid);
+        // A peer that died could not remove its doorbell; with the channel goes every bell.
+        if (!peerHere && this.#writer!.unread() === 0) Communicator.unlink(this.name);
       }
     } finally {
       this.#disposed = true;

@@ -65,11 +65,17 @@ export class Doorbell {
     this.#closed = true;
     this.#socket.destroy();
     this.#wakeAll();
-    try {
-      fs.unlinkSync(this.path);
-    } catch {
-      // already gone: another incarnation of this side removed it
-    }
+    removeDoorbell(this.path);
+  }
+}
+
+/** Removes a doorbell FIFO; false when it was already gone (the channel's last side removed it). */
+export function removeDoorbell(path: string): boolean {
+  try {
+    fs.unlinkSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -98,12 +104,6 @@ export class DoorbellRinger {
       // EAGAIN: the pipe is full of unread rings, which will wake the sleeper anyway.
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') this.close();
     }
-  }
-
-  /** Removes the listener's FIFO, for when its side is known to be gone. */
-  remove(): void {
-    this.close();
-    fs.rmSync(this.path, { force: true });
   }
 
   close(): void {

@@ -146,7 +146,8 @@ export class Half {
     for (;;) {
       const pid = this.load(fields.pid);
       const state = this.load(fields.state);
-      if (pid !== 0 && pid !== me && state === PartyState.Attached && isAlive(pid, this.readParty(fields).startTime)) {
+      // A live holder refuses the claim, this process included (another communicator in it holds it).
+      if (pid !== 0 && state === PartyState.Attached && isAlive(pid, this.readParty(fields).startTime)) {
         return pid;
       }
       if (this.compareExchange(fields.pid, pid, me) !== pid) continue;

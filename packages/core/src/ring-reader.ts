@@ -78,12 +78,9 @@ export class RingReader {
       if (tail >= half.wrap || tail % 8 !== 0 || used > half.ringSize) {
         throw new Corrupt(`producer cursor tail=${tail} is invalid for head=${this.#head} ringSize=${half.ringSize}`);
       }
-      // The window always holds the largest frame, so that every drain makes progress.
-      const window = Math.max(maxBytes, half.ringSize / 2);
       let consumed = 0;
-      while (consumed < used && consumed < window) {
-        const windowed = window - consumed < used - consumed;
-        const step = this.#parse(Math.min(used - consumed, window - consumed), windowed, messages);
+      while (consumed < used && consumed < maxBytes) {
+        const step = this.#parse(used - consumed, maxBytes - consumed, messages);
         if (step === 0) break;
         consumed += step;
         this.#head = (this.#head + step) % half.wrap;
@@ -108,12 +105,25 @@ export class RingReader {
     }
   }
 
-  /** Parses frames in the contiguous bytes from the head; returns how many ring bytes it consumed. */
-  #parse(available: number, windowed: boolean, out: Buffer[]): number {
+  /**
+   * Parses frames in the contiguous bytes from the head; returns how many ring bytes it consumed.
+   * It copies out about `budget` bytes (bounding the time one batch holds the event loop), but
+   * always the whole first frame, so that every call makes progress.
+   */
+  #parse(available: number, budget: number, out: Buffer[]): number {
     const half = this.#half;
     const index = this.#head % half.ringSize;
     const toEnd = half.ringSize - index;
-    const length = Math.min(available, toEnd);
+    let length = Math.min(available, toEnd);
+    let windowed = false;
+    if (length > budget) {
+      const first = align(FRAME_HEADER + half.region.load(half.ring + index));
+      const take = Math.max(budget, Math.min(first, length));
+      if (take < length) {
+        length = take;
+        windowed = true;
+      }
+    }
     const chunk = half.region.read(half.ring + index, length);
     let pos = 0;
     while (pos + FRAME_HEADER <= length) {
@@ -133,14 +143,14 @@ export class RingReader {
       }
       const size = align(FRAME_HEADER + bodyLength);
       if (pos + size > length) {
-        // A frame cut by the maxBytes window is read next time; one cut by the tail or the ring end is garbage.
-        if (windowed && length === available) break;
+        // A frame cut by the budget is read next time; one cut by the tail or the ring end is garbage.
+        if (windowed && pos > 0) break;
         throw new Corrupt(`frame of ${size} bytes at ring index ${index + pos} crosses the published tail or the ring's end`);
       }
       this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out);
       pos += size;
     }
-    if (pos === 0 && length > 0 && !windowed) throw new Corrupt(`${length} published bytes hold no complete frame`);
+    if (pos === 0 && length > 0) throw new Corrupt(`${length} published bytes hold no complete frame`);
     return pos;
   }
 

@@ -40,7 +40,11 @@ afterEach(async () => {
     peer.kill('SIGKILL');
     await new Promise((r) => peer!.once('exit', r));
   }
-  Region.unlinkIfExists(name);
+  Communicator.unlink(name);
+});
+
+afterAll(() => {
+  expect(Region.list('rx' + process.pid)).toEqual([]);
 });
 
 describe('fromCommunicator', () => {
