@@ -13,7 +13,12 @@ import { IpcStandIn } from './electron-ipc-stand-in';
 const CHROMIUM = '/usr/bin/chromium';
 const DIST = path.join(__dirname, '..', 'dist');
 const PAGE_URL = pathToFileURL(path.join(DIST, 'renderer', 'index.html')).href;
-const SCREENSHOT = path.join(__dirname, '..', '..', '..', 'docs', 'images', 'electron-window.png');
+// The README's picture is refreshed on request (SHMLINK_UPDATE_SCREENSHOT=1); otherwise the
+// screenshot goes to the temp folder, so that a test run leaves the work tree as it was.
+const SCREENSHOT =
+  process.env.SHMLINK_UPDATE_SCREENSHOT === '1'
+    ? path.join(__dirname, '..', '..', '..', 'docs', 'images', 'electron-window.png')
+    : path.join(os.tmpdir(), 'shmlink-electron-window.png');
 
 let context: BrowserContext | undefined;
 let userDataDir = '';
