@@ -86,6 +86,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
   #peerBell: DoorbellRinger | undefined;
   #readerRunning = false;
   #readerLoop: Promise<void> | undefined;
+  #readerGeneration = 0;
   #syncQueue: Buffer[] = [];
   #lastLivenessCheck = 0;
   #disposed = false;
@@ -251,7 +252,9 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     if (this.#readerRunning) return;
     this.#attach();
     this.#readerRunning = true;
-    this.#readerLoop = this.#readLoop();
+    // A loop stopped from inside a listener may still be delivering: it ends at its next check
+    // (the generation changed) and hands over what it has not delivered; the new loop waits for it.
+    this.#readerLoop = this.#readLoop(++this.#readerGeneration, this.#readerLoop);
   }
 
   /** Stops delivering 'data' events; messages stay in the ring until the reader starts again. */
@@ -363,24 +366,33 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     }
   }
 
-  async #readLoop(): Promise<void> {
+  async #readLoop(generation: number, previous: Promise<void> | undefined): Promise<void> {
+    await previous;
     const reader = this.#reader!;
     const half = this.#readHalf!;
     const doorbell = this.#doorbell!;
+    const live = () => this.#readerRunning && !this.#disposed && this.#readerGeneration === generation;
     let force = true;
     let lastYield = performance.now();
-    while (this.#readerRunning && !this.#disposed) {
+    while (live()) {
       // Before the data, so that 'connected' precedes the first message of a new peer.
       this.#checkPeer(force);
       force = false;
-      const { messages, error } = reader.drain(DRAIN_WINDOW);
+      // Messages already taken from the ring but not delivered (the reader was stopped) come first.
+      const held = this.#syncQueue;
+      this.#syncQueue = [];
+      const { messages, error } = held.length > 0 ? { messages: held, error: undefined } : reader.drain(DRAIN_WINDOW);
       if (error !== undefined) this.emit('error', error);
-      for (const message of messages) {
-        // A listener may dispose or stop the reader; what it has not seen is not delivered after that.
-        if (!this.#readerRunning || this.#disposed) return;
-        this.#deliver(message);
+      for (let i = 0; i < messages.length; i++) {
+        // A listener may stop the reader: the rest have left the ring, so they wait here for the
+        // next start (or receiveSync). After dispose() nobody will read them.
+        if (!live()) {
+          this.#syncQueue = messages.slice(i);
+          return;
+        }
+        this.#deliver(messages[i]!);
       }
-      if (!this.#readerRunning || this.#disposed) return;
+      if (!live()) return;
       if (messages.length > 0) {
         // Under a steady stream, let the event loop breathe every few milliseconds; otherwise go
         // straight back to the ring (a yield per batch costs a loop turn per round trip).
