@@ -303,8 +303,8 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     const bytes = toBytes(data);
     const writer = this.#writerFor(bytes);
     const timeout = isMainThread ? 0 : checkTimeout(opts.timeout ?? this.#options.timeout);
-    let failure: unknown;
-    writer.enqueue(bytes).catch((err: unknown) => {
+    let failure: Error | undefined;
+    writer.enqueueSync(bytes, (err) => {
       failure = err;
     });
     const deadline = performance.now() + timeout;
@@ -349,9 +349,10 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     for (;;) {
       const next = this.#syncQueue.shift();
       if (next !== undefined) return next;
-      const { messages, error } = reader.drain(DRAIN_WINDOW);
-      if (error !== undefined) this.emit('error', error);
-      if (messages.length > 0) {
+      // The spin re-checks one word; a drain (and its allocations) only once there is data.
+      if (reader.hasData()) {
+        const { messages, error } = reader.drain(DRAIN_WINDOW);
+        if (error !== undefined) this.emit('error', error);
         this.#syncQueue = messages;
         continue;
       }

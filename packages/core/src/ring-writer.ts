@@ -35,6 +35,8 @@ export interface RingWriterOptions {
   consumerBell: DoorbellRinger;
 }
 
+function noop(): void {}
+
 // Frames up to this size are gathered into one staging buffer and copied in one call; larger
 // payloads go straight from the caller's buffer into the mapping.
 const STAGING_SIZE = 64 * 1024;
@@ -96,13 +98,25 @@ export class RingWriter {
 
   enqueue(data: Uint8Array): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timeout = this.#options.timeoutMs;
-      this.#queue.push({ data, sent: 0, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject });
+      this.#push(data, resolve, reject);
       if (!this.#scheduled && !this.#pumping) {
         this.#scheduled = true;
         queueMicrotask(() => this.#pump());
       }
     });
+  }
+
+  /**
+   * Queues a message for a caller that commits it itself with flushSync() (writeSync): no Promise,
+   * no scheduled pump — the synchronous path's cost is the copy and the cursor store.
+   */
+  enqueueSync(data: Uint8Array, onFailure: (err: Error) => void): void {
+    this.#push(data, noop, onFailure);
+  }
+
+  #push(data: Uint8Array, resolve: () => void, reject: (err: Error) => void): void {
+    const timeout = this.#options.timeoutMs;
+    this.#queue.push({ data, sent: 0, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject });
   }
 
   /**
