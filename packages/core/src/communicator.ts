@@ -10,6 +10,7 @@ import {
   checkTimeout,
   processAlive,
 } from '@shmlink/native';
+import { resolveCodec, type Codec, type CodecName } from './codecs';
 import { Half } from './half';
 import { Doorbell, DoorbellRinger, doorbellPath, removeDoorbell } from './doorbell';
 import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PRODUCER_WAITING_OFFSET, PartyState, Sleep, TAIL_OFFSET } from './layout';
@@ -19,7 +20,7 @@ import { RingWriter } from './ring-writer';
 
 export type Side = 'a' | 'b';
 
-export interface CommunicatorOptions {
+export interface CommunicatorOptions<T = Buffer> {
   /** Which half this side writes: 'a' writes the first half and reads the second, 'b' the reverse.
    *  Default: the side whose writer slot is free ('a' first). Ignored when positions are set. */
   side?: Side;
@@ -35,7 +36,17 @@ export interface CommunicatorOptions {
   peerCheckInterval?: number;
   /** Permission bits when this call creates the region. Default 0o600. */
   mode?: number;
+  /** How messages are encoded: 'bytes' (default: Buffers in, strings sent as UTF-8), 'text',
+   *  'json', 'structured' (V8 structured clone), or your own `{ encode, decode }`. A message that
+   *  fails to decode is an 'error' (ERR_CORRUPT) and the stream goes on. */
+  codec?: CodecName | Codec<T>;
+  /** Put the channel on this file instead of POSIX shared memory: unread messages then survive
+   *  every process exiting or being killed (see "Persisted channels" in the README). */
+  path?: string;
 }
+
+/** What write() takes: strings and bytes for the default bytes codec, the codec's values otherwise. */
+export type Outgoing<T> = T extends Buffer ? string | Uint8Array : T;
 
 export interface ReceiveOptions {
   /** Give up after this many ms and return null. Default Infinity. */
@@ -44,7 +55,7 @@ export interface ReceiveOptions {
   spin?: number;
 }
 
-const OPTION_KEYS = ['side', 'spin', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode'] as const;
+const OPTION_KEYS = ['side', 'spin', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
@@ -58,8 +69,8 @@ interface Resolved {
   peerCheckInterval: number;
 }
 
-export interface CommunicatorEvents {
-  data: [data: Buffer];
+export interface CommunicatorEvents<T = Buffer> {
+  data: [data: T];
   error: [error: ShmError];
   peer: [event: PeerEvent];
   close: [];
@@ -70,9 +81,12 @@ export interface CommunicatorEvents {
  * .NET's MemoryMappedFileCommunicator). Each side writes into its half and reads the other's; a
  * native thread sleeps until data arrives; writes never block the event loop.
  */
-export class Communicator extends EventEmitter<CommunicatorEvents> {
+export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>> {
   readonly name: string;
+  /** The file behind a persisted channel; undefined for POSIX shared memory. */
+  readonly path: string | undefined;
   readonly #region: Region;
+  readonly #codec: Codec<T>;
   readonly #options: Resolved;
   readonly #side: Side | undefined;
   #readPosition: number | undefined;
@@ -88,26 +102,31 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
   #readerLoop: Promise<void> | undefined;
   #readerGeneration = 0;
   #syncQueue: Buffer[] = [];
+  #syncIndex = 0;
   #lastLivenessCheck = 0;
   #disposed = false;
 
   /** Opens the region `name` of `capacity` bytes, creating it if it does not exist. */
-  constructor(name: string, capacity: number, options?: CommunicatorOptions) {
+  constructor(name: string, capacity: number, options?: CommunicatorOptions<T>) {
     super();
-    const opts = checkOptions<CommunicatorOptions>(options, 'options', OPTION_KEYS);
+    const opts = checkOptions<CommunicatorOptions<T>>(options, 'options', OPTION_KEYS);
     assertInteger(capacity, 'capacity', 2 * MIN_HALF, 2 ** 32);
     this.#options = resolveOptions(opts);
+    this.#codec = resolveCodec<T>(opts.codec);
     this.#side = opts.side === undefined ? undefined : checkOneOf(opts.side, 'side', ['a', 'b'] as const, 'a');
     this.name = name;
-    this.#region = Region.createOrOpen(name, capacity, opts.mode === undefined ? undefined : { mode: opts.mode });
+    this.path = opts.path;
+    const regionOptions = { ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.path === undefined ? {} : { path: opts.path }) };
+    this.#region = Region.createOrOpen(name, capacity, regionOptions);
   }
 
-  /** Opens an existing communicator region (its capacity is read from the region). */
-  static open(name: string, options?: CommunicatorOptions): Communicator {
-    const region = Region.open(name);
+  /** Opens an existing communicator region (its capacity is read from the region or file). */
+  static open<T = Buffer>(name: string, options?: CommunicatorOptions<T>): Communicator<T> {
+    const path = options?.path;
+    const region = Region.open(name, path === undefined ? undefined : { path });
     const capacity = region.size;
     region.close();
-    return new Communicator(name, capacity, options);
+    return new Communicator<T>(name, capacity, options);
   }
 
   /**
@@ -115,12 +134,19 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
    * candidates with `Region.list()`). Returns whether anything was removed. Sides still attached
    * keep working on their mappings, but nobody new can join.
    */
-  static unlink(name: string): boolean {
-    let removed = Region.unlinkIfExists(name);
-    for (const entry of Region.list(`${name}@`)) {
-      if (entry.endsWith('.bell') && removeDoorbell(`/dev/shm/${entry}`)) removed = true;
-    }
-    return removed;
+  static unlink(name: string, options?: { path?: string }): boolean {
+    const opts = checkOptions<{ path: string }>(options, 'options', ['path']);
+    let removed = Region.unlinkIfExists(name, opts.path === undefined ? undefined : { path: opts.path });
+    return removeDoorbells(name) || removed;
+  }
+
+  /**
+   * Writes a persisted channel's pages to its file (msync) before returning: what write() had
+   * committed is then on disk. A no-op for POSIX shared memory.
+   */
+  flush(): void {
+    this.#checkOpen();
+    this.#region.flush();
   }
 
   /** Size of the shared region in bytes. */
@@ -276,12 +302,26 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
    * message is committed to shared memory. Messages are delivered in call order. The bytes of a
    * Uint8Array are read at commit time: do not change them until the Promise settles.
    */
-  write(data: string | Uint8Array): Promise<void> {
+  write(data: Outgoing<T>): Promise<void> {
     try {
-      const bytes = toBytes(data);
+      const bytes = this.#encode(data);
       return this.#writerFor(bytes).enqueue(bytes);
     } catch (err) {
       return Promise.reject(err);
+    }
+  }
+
+  #encode(data: Outgoing<T>): Uint8Array {
+    return this.#codec.encode(data as unknown as T);
+  }
+
+  /** Decodes an incoming message; a failure is reported as ERR_CORRUPT and the message skipped. */
+  #decode(message: Buffer): { value: T } | undefined {
+    try {
+      return { value: this.#codec.decode(message) };
+    } catch (cause) {
+      this.emit('error', new ShmError('ERR_CORRUPT', `message of ${message.length} bytes failed to decode: ${(cause as Error).message}`, { cause }));
+      return undefined;
     }
   }
 
@@ -298,9 +338,9 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
    * Commits a message before returning. Where the ring is full it waits for space, which blocks the
    * thread: allowed in worker threads; on the main thread it throws ERR_TIMEOUT instead of waiting.
    */
-  writeSync(data: string | Uint8Array, options?: { timeout?: number }): void {
+  writeSync(data: Outgoing<T>, options?: { timeout?: number }): void {
     const opts = checkOptions<{ timeout: number }>(options, 'options', ['timeout']);
-    const bytes = toBytes(data);
+    const bytes = this.#encode(data);
     const writer = this.#writerFor(bytes);
     const timeout = isMainThread ? 0 : checkTimeout(opts.timeout ?? this.#options.timeout);
     let failure: Error | undefined;
@@ -333,7 +373,7 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
    * until data arrives. For worker threads (ERR_NOT_MAIN_THREAD_SAFE on the main thread); not
    * together with startReader(). Returns null after `timeout` ms.
    */
-  receiveSync(options?: ReceiveOptions): Buffer | null {
+  receiveSync(options?: ReceiveOptions): T | null {
     assertMayBlock('Communicator.receiveSync()');
     this.#checkOpen();
     const opts = checkOptions<ReceiveOptions>(options, 'options', ['timeout', 'spin']);
@@ -348,7 +388,11 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
     const start = performance.now();
     for (;;) {
       const next = this.#syncQueue.shift();
-      if (next !== undefined) return next;
+      if (next !== undefined) {
+        const decoded = this.#decode(next);
+        if (decoded !== undefined) return decoded.value;
+        continue;
+      }
       // The spin re-checks one word; a drain (and its allocations) only once there is data.
       if (reader.hasData()) {
         const { messages, error } = reader.drain(DRAIN_WINDOW);
@@ -416,8 +460,10 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
   }
 
   #deliver(message: Buffer): void {
+    const decoded = this.#decode(message);
+    if (decoded === undefined) return;
     try {
-      this.emit('data', message);
+      this.emit('data', decoded.value);
     } catch (err) {
       // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
       process.nextTick(() => {
@@ -454,7 +500,11 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
         const peer = readHalf.readParty(PRODUCER);
         const peerHere = peer.state === PartyState.Attached && peer.pid !== 0 && processAlive(peer.pid);
         // A peer that died could not remove its doorbell; with the channel goes every bell.
-        if (!peerHere && this.#writer!.unread() === 0) Communicator.unlink(this.name);
+        // A persisted channel's file is its durable store: only Communicator.unlink removes it.
+        if (!peerHere && this.#writer!.unread() === 0) {
+          if (this.path === undefined) Communicator.unlink(this.name);
+          else removeDoorbells(this.name);
+        }
       }
     } finally {
       this.#disposed = true;
@@ -483,13 +533,16 @@ export class Communicator extends EventEmitter<CommunicatorEvents> {
   }
 }
 
-function toBytes(data: string | Uint8Array): Uint8Array {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof Uint8Array) return data;
-  throw new ShmError('ERR_INVALID_ARGUMENT', `data must be a string or a Uint8Array, got ${data === null ? 'null' : typeof data}`);
+/** Removes the doorbell FIFOs of channel `name`; whether there were any. */
+function removeDoorbells(name: string): boolean {
+  let removed = false;
+  for (const entry of Region.list(`${name}@`)) {
+    if (entry.endsWith('.bell') && removeDoorbell(`/dev/shm/${entry}`)) removed = true;
+  }
+  return removed;
 }
 
-function resolveOptions(opts: Partial<CommunicatorOptions>): Resolved {
+function resolveOptions<T>(opts: Partial<CommunicatorOptions<T>>): Resolved {
   const spin = opts.spin ?? 0;
   assertInteger(spin, 'spin', 0, 1_000_000);
   const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE;

@@ -6,9 +6,9 @@ import { fromCommunicator } from './from-communicator';
  * A cold Observable of one Communicator: opened when the first subscriber arrives, shared by every
  * subscriber after it, disposed when the last one leaves. Opening errors go to `error`.
  */
-export function openCommunicator(name: string, capacity: number, options?: CommunicatorOptions): Observable<Communicator> {
-  return new Observable<Communicator>((subscriber) => {
-    const comm = new Communicator(name, capacity, options);
+export function openCommunicator<T = Buffer>(name: string, capacity: number, options?: CommunicatorOptions<T>): Observable<Communicator<T>> {
+  return new Observable<Communicator<T>>((subscriber) => {
+    const comm = new Communicator<T>(name, capacity, options);
     subscriber.next(comm);
     const onClose = (): void => subscriber.complete();
     comm.on('close', onClose);
@@ -16,15 +16,15 @@ export function openCommunicator(name: string, capacity: number, options?: Commu
       comm.off('close', onClose);
       comm.dispose();
     };
-  }).pipe(share({ connector: () => new ReplaySubject<Communicator>(1), resetOnRefCountZero: true }));
+  }).pipe(share({ connector: () => new ReplaySubject<Communicator<T>>(1), resetOnRefCountZero: true }));
 }
 
 /**
  * The messages of a communicator opened on subscribe, shared between subscribers and disposed when
  * the last one leaves — `openCommunicator` and `fromCommunicator` in one.
  */
-export function connect(name: string, capacity: number, options?: CommunicatorOptions): Observable<Buffer> {
-  return openCommunicator(name, capacity, options).pipe(
+export function connect<T = Buffer>(name: string, capacity: number, options?: CommunicatorOptions<T>): Observable<T> {
+  return openCommunicator<T>(name, capacity, options).pipe(
     switchMap((comm) => fromCommunicator(comm)),
     share({ resetOnRefCountZero: true }),
   );

@@ -9,33 +9,34 @@ export interface FromCommunicatorOptions {
   startReader?: boolean;
 }
 
-function isCommunicator(value: unknown): value is Communicator {
+function isCommunicator<T>(value: unknown): value is Communicator<T> {
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as Communicator).write === 'function' &&
-    typeof (value as Communicator).startReader === 'function' &&
-    typeof (value as Communicator).on === 'function'
+    typeof (value as Communicator<T>).write === 'function' &&
+    typeof (value as Communicator<T>).startReader === 'function' &&
+    typeof (value as Communicator<T>).on === 'function'
   );
 }
 
 /**
- * The messages a Communicator receives (its DataReceived), as an Observable of Buffers. Listeners
+ * The messages a Communicator receives (its DataReceived), as an Observable of Buffers (or of the
+ * values of the communicator's codec). Listeners
  * are added on subscribe and removed on teardown; 'error' events go to `error`; the Observable
  * completes when the communicator is disposed. Unsubscribing never disposes the communicator.
  */
-export function fromCommunicator(comm: Communicator, options?: FromCommunicatorOptions): Observable<Buffer> {
+export function fromCommunicator<T = Buffer>(comm: Communicator<T>, options?: FromCommunicatorOptions): Observable<T> {
   if (!isCommunicator(comm)) {
     throw new ShmError('ERR_INVALID_ARGUMENT', 'fromCommunicator expects a Communicator');
   }
   const opts = checkOptions<FromCommunicatorOptions>(options, 'options', ['startReader']);
   const start = opts.startReader ?? true;
-  return new Observable<Buffer>((subscriber) => {
+  return new Observable<T>((subscriber) => {
     if (comm.disposed) {
       subscriber.complete();
       return undefined;
     }
-    const onData = (data: Buffer): void => subscriber.next(data);
+    const onData = (data: T): void => subscriber.next(data);
     const onError = (err: ShmError): void => subscriber.error(err);
     const onClose = (): void => subscriber.complete();
     comm.on('data', onData);

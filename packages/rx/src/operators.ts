@@ -1,11 +1,11 @@
 import { concatMap, map, type OperatorFunction } from 'rxjs';
-import { ShmError, type Communicator } from '@shmlink/core';
+import { ShmError, type Communicator, type Outgoing } from '@shmlink/core';
 
 /**
  * Writes each value to `comm` in order, waiting for each write to commit before the next
  * (backpressure), and emits the value once it is in shared memory. A failed write errors the stream.
  */
-export function writeTo<T extends string | Uint8Array>(comm: Communicator): OperatorFunction<T, T> {
+export function writeTo<T extends Outgoing<C>, C = Buffer>(comm: Communicator<C>): OperatorFunction<T, T> {
   if (typeof comm?.write !== 'function') {
     throw new ShmError('ERR_INVALID_ARGUMENT', 'writeTo expects a Communicator');
   }
