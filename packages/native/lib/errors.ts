@@ -11,6 +11,7 @@ export type ShmErrorCode =
   | 'ERR_TIMEOUT'
   | 'ERR_MESSAGE_TOO_LARGE'
   | 'ERR_CORRUPT'
+  | 'ERR_SEGMENT_ORDER' | 'ERR_SEGMENT_NOT_FOUND' | 'ERR_CAPACITY' // @shmlink/core's SegmentedFile
   | 'ERR_NO_SPACE'
   | 'ERR_NOT_MAIN_THREAD_SAFE'
   | 'ERR_UNSUPPORTED_PLATFORM'
