@@ -8,10 +8,9 @@ import {
   checkOneOf,
   checkOptions,
   checkTimeout,
-  processAlive,
 } from '@shmlink/native';
 import { resolveCodec, type Codec, type CodecName } from './codecs';
-import { Half } from './half';
+import { Half, isAlive } from './half';
 import { Doorbell, DoorbellRinger, doorbellPath, removeDoorbell } from './doorbell';
 import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PRODUCER_WAITING_OFFSET, PartyState, Sleep, TAIL_OFFSET } from './layout';
 import { PeerWatcher, type PeerEvent } from './peer';
@@ -423,6 +422,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       // Before the data, so that 'connected' precedes the first message of a new peer.
       this.#checkPeer(force);
       force = false;
+      // A 'peer' listener may have disposed or stopped us.
+      if (!live()) return;
       // Messages already taken from the ring but not delivered (the reader was stopped) come first.
       const held = this.#syncQueue;
       this.#syncQueue = [];
@@ -498,7 +499,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
         readHalf.leaveParty(CONSUMER);
         this.#wakePeer();
         const peer = readHalf.readParty(PRODUCER);
-        const peerHere = peer.state === PartyState.Attached && peer.pid !== 0 && processAlive(peer.pid);
+        const peerHere = peer.state === PartyState.Attached && isAlive(peer.pid, peer.startTime);
         // A peer that died could not remove its doorbell; with the channel goes every bell.
         // A persisted channel's file is its durable store: only Communicator.unlink removes it.
         if (!peerHere && this.#writer!.unread() === 0) {

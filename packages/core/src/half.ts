@@ -167,7 +167,8 @@ export class Half {
 
 /** A pid is the same live process when it exists and (where known) started at the same time. */
 export function isAlive(pid: number, startTime: number): boolean {
-  if (pid <= 0 || !processAlive(pid)) return false;
+  // The pid comes from shared memory: a value no process can have is nobody, not an error.
+  if (!Number.isInteger(pid) || pid <= 0 || pid > 0x7fffffff || !processAlive(pid)) return false;
   if (startTime === 0) return true;
   const now = processStartTime(pid);
   return now === null || now === startTime;
