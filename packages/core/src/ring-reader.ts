@@ -44,10 +44,14 @@ export class RingReader {
   #recoverHead(): number {
     const half = this.#half;
     const head = half.load(HEAD_OFFSET);
+    // The head is the consumer's own cursor: a well-formed one is kept whatever the tail says. A
+    // bad tail is for drain() to report and ride out; moving the head by it here skipped unread
+    // messages (or replayed read ones) without a word.
+    if (head < half.wrap && head % 8 === 0) return head;
     const tail = half.load(TAIL_OFFSET);
-    if (head < half.wrap && head % 8 === 0 && tail < half.wrap && (tail - head + half.wrap) % half.wrap <= half.ringSize) return head;
     const resync = tail < half.wrap && tail % 8 === 0 ? tail : 0;
     half.store(HEAD_OFFSET, resync);
+    this.#notice = new ShmError('ERR_CORRUPT', `consumer cursor head=${head} of half at ${half.base} in '${half.region.name}' was invalid; resumed at ${resync}`);
     return resync;
   }
 

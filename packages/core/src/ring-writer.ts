@@ -282,7 +282,9 @@ export class RingWriter {
       this.#queueHead = 0;
     }
     this.#flushStage();
-    if (this.#tail !== start) {
+    // Also when nothing was written but the tail word is not ours (garbage over it): a consumer
+    // that ignores an invalid tail would never free the space this writer waits for.
+    if (this.#tail !== start || half.load(TAIL_OFFSET) !== this.#tail) {
       half.store(TAIL_OFFSET, this.#tail);
       half.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, this.#options.consumerBell);
     }

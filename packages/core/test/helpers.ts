@@ -211,10 +211,14 @@ export class Peer {
   call<T = unknown>(op: string, args?: object): Promise<T> {
     if (!this.alive) return Promise.reject(new Error(`peer ${this.pid} has exited`));
     const id = ++this.#next;
-    return new Promise<T>((resolve, reject) => {
+    const reply = new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.child.send({ id, op, args });
     });
+    // A call still pending when a failed test's cleanup kills the peer must not crash jest (and
+    // hide that failure) as an unhandled rejection; callers that await it still see the error.
+    reply.catch(() => undefined);
+    return reply;
   }
 
   stats(): Promise<PeerStats> {

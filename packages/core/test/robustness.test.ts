@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Communicator, layout } from '@shmlink/core';
 import { Region } from '@shmlink/native';
 import { StreamChecker, checkMessage, seqOf } from './fixtures/messages';
-import { Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor, type Recorded } from './helpers';
+import { Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor, type Recorded, type WriteResult } from './helpers';
 
 afterEach(cleanup);
 afterAll(() => expect(leftovers()).toEqual([]));
@@ -136,6 +136,75 @@ describe('garbage in the region', () => {
       expect(checkDelivered(me.data)).toEqual([0, 1, 2, 3, 4, 5]);
     } finally {
       region.close();
+    }
+  });
+
+  /** Fills side b's ring while our reader is stopped; the writer then waits for space. */
+  async function fullRing(c: Awaited<ReturnType<typeof channel>>, count: number): Promise<{ writing: Promise<WriteResult> }> {
+    const writing = c.peer.write({ seed: 1, count, size, window: count });
+    const frame = layout.align(layout.FRAME_HEADER + size);
+    const used = () => c.region.load(c.base + layout.TAIL_OFFSET) - c.region.load(c.base + layout.HEAD_OFFSET);
+    await waitFor(() => used() > c.ring - frame, 'a full ring');
+    return { writing }; // not the promise itself: an async function would wait for it
+  }
+
+  test('an unaligned garbage tail while the ring is full and the writer waits: no deadlock, nothing lost', async () => {
+    const c = await channel();
+    try {
+      const { writing } = await fullRing(c, 100);
+      c.region.store(c.base + layout.TAIL_OFFSET, randomBytes(4).readUInt32LE(0) | 1); // never a cursor
+      c.me.comm.startReader();
+      // The reader reports the bad tail and ignores it; the waiting writer puts its own back.
+      await waitFor(() => c.me.data.length === 100, 'every message', 10_000);
+      expect(checkDelivered(c.me.data)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      expect(c.me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      expect((await writing).failures).toEqual([]);
+    } finally {
+      c.region.close();
+    }
+  });
+
+  test('a reader attaching while the tail is garbage neither replays what its predecessor read nor skips silently', async () => {
+    const c = await channel();
+    try {
+      c.me.comm.startReader();
+      await c.peer.write({ seed: 1, count: 10, size });
+      await waitFor(() => c.me.data.length === 10, 'the first reader');
+      c.me.comm.dispose(); // the first reader leaves; the writer stays
+      const writing = c.peer.write({ seed: 1, from: 10, count: 100, size, window: 100 });
+      const frame = layout.align(layout.FRAME_HEADER + size);
+      await waitFor(() => c.region.load(c.base + layout.TAIL_OFFSET) - c.region.load(c.base + layout.HEAD_OFFSET) > c.ring - frame, 'a full ring');
+      c.region.store(c.base + layout.TAIL_OFFSET, randomBytes(4).readUInt32LE(0) | 1);
+
+      const next = record(new Communicator(c.name, capacity, { side: 'a' }));
+      next.comm.startReader();
+      await waitFor(() => next.data.length > 0 && seqOf(next.data[next.data.length - 1]!) === 109, 'the last message', 10_000);
+      expect(checkDelivered(next.data)).toEqual(Array.from({ length: 100 }, (_, i) => 10 + i));
+      expect(next.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      expect((await writing).failures).toEqual([]);
+    } finally {
+      c.region.close();
+    }
+  });
+
+  test('an aligned garbage tail far from the head while the ring is full: ERR_CORRUPT, then the stream goes on', async () => {
+    const c = await channel();
+    try {
+      const { writing } = await fullRing(c, 100);
+      const head = c.region.load(c.base + layout.HEAD_OFFSET);
+      let garbage: number;
+      do garbage = randomBytes(4).readUInt32LE(0) & ~7;
+      while (validTail(garbage, head, c.ring) || garbage >= layout.wrapFor(c.ring));
+      c.region.store(c.base + layout.TAIL_OFFSET, garbage);
+      c.me.comm.startReader();
+      // What the ring held may be skipped (the reader cannot tell this tail from a reset writer's),
+      // but the channel recovers: the last messages arrive intact and in order.
+      await waitFor(() => c.me.data.length > 0 && seqOf(c.me.data[c.me.data.length - 1]!) === 99, 'the last message', 10_000);
+      checkDelivered(c.me.data);
+      expect(new Set(c.me.errors.map((e) => e.code))).toEqual(new Set(['ERR_CORRUPT']));
+      expect((await writing).failures).toEqual([]);
+    } finally {
+      c.region.close();
     }
   });
 
