@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { firstValueFrom, from, lastValueFrom, take, toArray } from 'rxjs';
+import { firstValueFrom, from, lastValueFrom, retry, take, toArray } from 'rxjs';
 import { Communicator, layout } from '@shmlink/core';
 import { Region, ShmError } from '@shmlink/native';
 import { connect, decodeJson, decodeText, encodeJson, fromCommunicator, openCommunicator, writeTo } from '@shmlink/rx';
@@ -125,6 +125,27 @@ describe('fromCommunicator', () => {
       comm.dispose();
     }
   });
+});
+
+it('goes on past a message the codec cannot decode when the caller retries', async () => {
+  const comm = new Communicator<unknown>(name, CAPACITY, { side: 'a', codec: 'json' });
+  try {
+    const errors: string[] = [];
+    const values = firstValueFrom(
+      fromCommunicator(comm).pipe(
+        retry({ delay: (err: ShmError) => (errors.push(err.code), Promise.resolve()) }),
+        take(1),
+      ),
+    );
+    await until(() => peerEvents.includes('connected'));
+    peer!.send({ send: 1 }); // 'm0' is not JSON
+    await until(() => errors.length === 1);
+    await comm.write({ after: 'the bad one' });
+    expect(await values).toEqual({ after: 'the bad one' });
+    expect(errors).toEqual(['ERR_CORRUPT']);
+  } finally {
+    comm.dispose();
+  }
 });
 
 describe('writeTo', () => {
