@@ -27,6 +27,11 @@ export interface CommunicatorOptions<T = Buffer> {
    *  event reader never spins (it would block the event loop). Default 0: on a 2-core machine a
    *  spinning thread takes the core the peer needs (docs/decisions.md). */
   spin?: number;
+  /** How long the event reader keeps polling the ring from the event loop after the last message
+   *  before it sleeps, in microseconds (other events run between polls). Saves the doorbell's
+   *  wake-up when messages follow each other closely; costs CPU only right after traffic.
+   *  Default 200 (docs/decisions.md §11); 0 sleeps at once. */
+  poll?: number;
   /** Largest message accepted or delivered, in bytes (larger ones are split into frames). Default 64 MiB. */
   maxMessageSize?: number;
   /** A write that cannot be committed within this many ms rejects ERR_TIMEOUT. Default Infinity. */
@@ -54,7 +59,7 @@ export interface ReceiveOptions {
   spin?: number;
 }
 
-const OPTION_KEYS = ['side', 'spin', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
+const OPTION_KEYS = ['side', 'spin', 'poll', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
@@ -63,6 +68,7 @@ const YIELD_EVERY_MS = 2;
 
 interface Resolved {
   spin: number;
+  poll: number;
   maxMessageSize: number;
   timeout: number;
   peerCheckInterval: number;
@@ -249,6 +255,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       this.#writer = new RingWriter(writeHalf, {
         timeoutMs: this.#options.timeout,
         sleepSliceMs: this.#options.peerCheckInterval,
+        pollMs: this.#options.poll / 1000,
         onError: (error) => this.emit('error', error),
         doorbell,
         consumerBell: peerBell,
@@ -418,6 +425,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     const live = () => this.#readerRunning && !this.#disposed && this.#readerGeneration === generation;
     let force = true;
     let lastYield = performance.now();
+    let lastData = -Infinity;
+    const pollMs = this.#options.poll / 1000;
     while (live()) {
       // Before the data, so that 'connected' precedes the first message of a new peer.
       this.#checkPeer(force);
@@ -440,12 +449,19 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       }
       if (!live()) return;
       if (messages.length > 0) {
+        lastData = performance.now();
         // Under a steady stream, let the event loop breathe every few milliseconds; otherwise go
         // straight back to the ring (a yield per batch costs a loop turn per round trip).
-        if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        if (lastData - lastYield > YIELD_EVERY_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           lastYield = performance.now();
         }
+        continue;
+      }
+      // Shortly after traffic, poll the ring from the event loop (other events still run between
+      // polls) before sleeping: a wake-up through the doorbell costs tens of µs on a VM.
+      if (pollMs > 0 && performance.now() - lastData < pollMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Doorbell);
@@ -546,10 +562,12 @@ function removeDoorbells(name: string): boolean {
 function resolveOptions<T>(opts: Partial<CommunicatorOptions<T>>): Resolved {
   const spin = opts.spin ?? 0;
   assertInteger(spin, 'spin', 0, 1_000_000);
+  const poll = opts.poll ?? 200;
+  assertInteger(poll, 'poll', 0, 1_000_000);
   const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
   assertInteger(maxMessageSize, 'maxMessageSize', 1, 0xffffffff);
   const timeout = checkTimeout(opts.timeout, 'timeout');
   const peerCheckInterval = opts.peerCheckInterval ?? 250;
   assertInteger(peerCheckInterval, 'peerCheckInterval', 1, 60_000);
-  return { spin, maxMessageSize, timeout, peerCheckInterval };
+  return { spin, poll, maxMessageSize, timeout, peerCheckInterval };
 }

@@ -27,6 +27,8 @@ export interface RingWriterOptions {
   timeoutMs: number;
   /** How long one sleep for space lasts before deadlines are checked again (ms). */
   sleepSliceMs: number;
+  /** How long to poll for space from the event loop, after the head last moved, before sleeping (ms). */
+  pollMs: number;
   /** Told when the consumer's cursor was garbage and the ring was reset. */
   onError: (error: ShmError) => void;
   /** This side's doorbell, where the writer sleeps while the ring is full. */
@@ -54,6 +56,8 @@ export class RingWriter {
   #stageStart = 0; // ring index where the staged bytes go
   #stageLength = 0;
   #tail: number;
+  #pollHead = -1;
+  #pollSince = 0;
   /** The consumer's head as the last commit saw it: the value a wait for space must compare with. */
   #head = 0;
   #queue: PendingWrite[] = [];
@@ -165,6 +169,16 @@ export class RingWriter {
     // Compare with the head the commit found too small, not a fresh one: space freed since then
     // would otherwise go unnoticed, and the sleep would last the whole slice.
     const head = this.#head;
+    // While the consumer was freeing space a moment ago, poll from the event loop instead of
+    // paying a doorbell wake-up (see the Communicator's `poll`).
+    if (head !== this.#pollHead) {
+      this.#pollHead = head;
+      this.#pollSince = performance.now();
+    }
+    if (performance.now() - this.#pollSince < this.#options.pollMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return;
+    }
     half.store(PRODUCER_WAITING_OFFSET, Sleep.Doorbell);
     if (half.load(HEAD_OFFSET) !== head) {
       half.store(PRODUCER_WAITING_OFFSET, Sleep.Awake);
