@@ -9,7 +9,7 @@ import {
   checkOptions,
   checkTimeout,
 } from '@shmlink/native';
-import { resolveCodec, type Codec, type CodecName } from './codecs';
+import { bytesCodec, resolveCodec, type Codec, type CodecName } from './codecs';
 import { Half, isAlive } from './half';
 import { Doorbell, DoorbellRinger, doorbellPath, removeDoorbell } from './doorbell';
 import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PRODUCER_WAITING_OFFSET, PartyState, Sleep, TAIL_OFFSET } from './layout';
@@ -477,10 +477,16 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   }
 
   #deliver(message: Buffer): void {
-    const decoded = this.#decode(message);
-    if (decoded === undefined) return;
+    let value: T;
+    if (this.#codec === (bytesCodec as Codec<unknown>)) {
+      value = message as T; // the default: no decoding, no wrapper object per message
+    } else {
+      const decoded = this.#decode(message);
+      if (decoded === undefined) return;
+      value = decoded.value;
+    }
     try {
-      this.emit('data', decoded.value);
+      this.emit('data', value);
     } catch (err) {
       // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
       process.nextTick(() => {

@@ -151,7 +151,12 @@ export class RingReader {
         if (windowed && pos > 0) break;
         throw new Corrupt(`frame of ${size} bytes at ring index ${index + pos} crosses the published tail or the ring's end`);
       }
-      this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out);
+      if (type === FrameType.Message && this.#partial === null) {
+        // The common case, inline: a whole message is a view of the chunk.
+        out.push(chunk.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + bodyLength));
+      } else {
+        this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out);
+      }
       pos += size;
     }
     if (pos === 0 && length > 0) throw new Corrupt(`${length} published bytes hold no complete frame`);

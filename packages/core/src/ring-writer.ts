@@ -353,7 +353,8 @@ export class RingWriter {
     }
     const at = this.#stage(size);
     this.#writeHeader(at, bodyLength, type, total);
-    this.#staging.set(data.subarray(from, from + length), at + FRAME_HEADER + prefix);
+    // A whole message is copied as it is: a subarray per message is measurable garbage.
+    this.#staging.set(from === 0 && length === data.length ? data : data.subarray(from, from + length), at + FRAME_HEADER + prefix);
     this.#advance(size);
   }
 
