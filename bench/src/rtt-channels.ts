@@ -1,12 +1,10 @@
 // The parent's end of a ping-pong for the event-driven transports: an echo peer on the other side,
 // a way to send the ping, and a hook called with the length of each echo.
-import { once } from 'node:events';
-import net from 'node:net';
 import { Communicator } from '@shmlink/core';
-import { releaseName, releaseSocketPath, uniqueName, uniqueSocketPath } from './cleanup';
+import { releaseName, uniqueName } from './cleanup';
 import { Peer } from './peer';
+import { connectSocketPeer } from './socket-peer';
 import { FrameParser, encodeFrame } from './socket-framing';
-import { guarded } from './watchdog';
 
 export interface PingChannel {
   peer: Peer;
@@ -54,37 +52,23 @@ export async function openShmChannel(size: number, spin: number): Promise<PingCh
 }
 
 export async function openSocketChannel(size: number): Promise<PingChannel> {
-  const file = uniqueSocketPath();
   const frame = encodeFrame(Buffer.alloc(size, 0x5a));
-  const server = net.createServer();
-  server.listen(file);
-  await once(server, 'listening');
-  const peer = new Peer('echo', ['socket', file]);
-  let socket: net.Socket | undefined;
+  const { peer, socket, close } = await connectSocketPeer('echo', ['socket']);
   const channel: PingChannel = {
     peer,
-    send: () => socket!.write(frame),
+    send: () => socket.write(frame),
     onReply: () => {},
     onError: () => {},
-    close: async () => {
-      try {
-        socket?.destroy();
-        await peer.stop();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      } finally {
-        releaseSocketPath(file);
-      }
-    },
+    close,
   };
   try {
-    [socket] = (await guarded(once(server, 'connection'), peer.failure(), 30_000)) as [net.Socket];
     const parser = new FrameParser((f) => channel.onReply(f.length));
     socket.on('data', (chunk: Buffer) => parser.push(chunk));
     socket.on('error', (err) => channel.onError(err));
     await peer.waitFor('ready');
     return channel;
   } catch (err) {
-    await channel.close();
+    await close();
     throw err;
   }
 }

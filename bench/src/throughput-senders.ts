@@ -2,12 +2,11 @@
 // other side, a way to send a batch of messages as fast as the transport accepts them, and the end
 // marker (an empty message) after which the sink reports.
 import { once } from 'node:events';
-import net from 'node:net';
 import { Communicator } from '@shmlink/core';
-import { releaseName, releaseSocketPath, uniqueName, uniqueSocketPath } from './cleanup';
+import { releaseName, uniqueName } from './cleanup';
 import { Peer } from './peer';
+import { connectSocketPeer } from './socket-peer';
 import { encodeFrame } from './socket-framing';
-import { guarded } from './watchdog';
 
 export interface Sender {
   peer: Peer;
@@ -53,43 +52,23 @@ export async function shmSender(size: number, capacity: number, spin: number): P
  * shmlink committing the writes of one tick together.
  */
 export async function socketSender(size: number, corked: boolean): Promise<Sender> {
-  const file = uniqueSocketPath();
   const frame = encodeFrame(Buffer.alloc(size, 0x5a));
-  const server = net.createServer();
-  server.listen(file);
-  await once(server, 'listening');
-  const peer = new Peer('sink', [corked ? 'socket-corked' : 'socket', String(size), file]);
-  let socket: net.Socket | undefined;
+  const { peer, socket, close } = await connectSocketPeer('sink', [corked ? 'socket-corked' : 'socket', String(size)]);
+  socket.on('error', () => {}); // a broken connection surfaces as the sink's failure
   const sender: Sender = {
     peer,
     sendBatch: async (count) => {
-      const s = socket!;
-      if (corked) s.cork();
+      if (corked) socket.cork();
       let ok = true;
-      for (let i = 0; i < count; i++) ok = s.write(frame);
-      if (corked) s.uncork();
-      await (ok ? nextTick() : once(s, 'drain'));
+      for (let i = 0; i < count; i++) ok = socket.write(frame);
+      if (corked) socket.uncork();
+      await (ok ? nextTick() : once(socket, 'drain'));
     },
     sendEnd: async () => {
-      socket!.write(encodeFrame(EMPTY));
+      socket.write(encodeFrame(EMPTY));
     },
-    close: async () => {
-      try {
-        socket?.destroy();
-        await peer.stop();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-      } finally {
-        releaseSocketPath(file);
-      }
-    },
+    close,
   };
-  try {
-    [socket] = (await guarded(once(server, 'connection'), peer.failure(), 30_000)) as [net.Socket];
-    socket.on('error', () => {}); // a broken connection surfaces as the sink's failure
-  } catch (err) {
-    await sender.close();
-    throw err;
-  }
   return ready(sender);
 }
 
