@@ -1,6 +1,7 @@
 import { initializeHeader } from './header';
 import { Region, assertMayBlock, openPrefixed, unlinkPrefixed } from './region';
 import { checkOptions, checkTimeout } from './validate';
+import { driveAsync, driveBlocking, type WaitStep } from './wait-steps';
 
 // Layout of a named event's region (all little-endian u32):
 //   0 magic 'SLEV'   4 version   8 state (0 reset, 1 set)   12 flags (bit 0: manual reset)
@@ -87,25 +88,21 @@ export class NamedEvent {
   /** Waits until set; true when signalled, false on timeout. Blocks: worker threads only. */
   wait(timeoutMs?: number): boolean {
     assertMayBlock('NamedEvent.wait()');
-    const timeout = checkTimeout(timeoutMs);
-    const deadline = performance.now() + timeout;
-    for (;;) {
-      if (this.#take()) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      this.#region.wait(STATE, 0, left);
-    }
+    return driveBlocking(this.#region, this.#waitSteps(checkTimeout(timeoutMs)));
   }
 
   /** Waits without blocking the event loop; resolves true when signalled, false on timeout. */
   async waitAsync(timeoutMs?: number): Promise<boolean> {
-    const timeout = checkTimeout(timeoutMs);
+    return driveAsync(this.#region, this.#waitSteps(checkTimeout(timeoutMs)));
+  }
+
+  *#waitSteps(timeout: number): Generator<WaitStep, boolean> {
     const deadline = performance.now() + timeout;
     for (;;) {
       if (this.#take()) return true;
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      await this.#region.waitAsync(STATE, 0, left);
+      yield { offset: STATE, expected: 0, timeoutMs: left };
     }
   }
 

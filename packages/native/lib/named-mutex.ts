@@ -3,6 +3,7 @@ import { ShmError } from './errors';
 import { initializeHeader } from './header';
 import { Region, assertMayBlock, openPrefixed, unlinkPrefixed } from './region';
 import { checkTimeout } from './validate';
+import { driveAsync, driveBlocking, type WaitStep } from './wait-steps';
 
 // Layout of a named mutex's region (little-endian u32):
 //   0 magic 'SLMX'   4 version   8 owner: 0 free, else owner thread id | WAITERS   12 abandoned flag
@@ -124,32 +125,27 @@ export class NamedMutex {
   /** Waits for the lock, blocking the thread (worker threads only); ERR_TIMEOUT after `timeoutMs`. */
   lock(timeoutMs?: number): LockResult {
     assertMayBlock('NamedMutex.lock()');
-    this.#checkNotHeld();
-    const deadline = performance.now() + checkTimeout(timeoutMs);
-    let contended = false;
-    for (;;) {
-      const r = this.#attempt(contended);
-      if (typeof r !== 'number') return r;
-      contended = true;
-      const left = deadline - performance.now();
-      if (left <= 0) throw this.#timeout(timeoutMs);
-      this.#region.wait(OWNER, r, Math.min(left, LIVENESS_POLL_MS));
-    }
+    return driveBlocking(this.#region, this.#lockSteps(timeoutMs));
   }
 
   /** Waits for the lock without blocking the event loop; rejects ERR_TIMEOUT after `timeoutMs`. */
   async lockAsync(timeoutMs?: number): Promise<LockResult> {
-    this.#checkNotHeld();
+    return driveAsync(this.#region, this.#lockSteps(timeoutMs));
+  }
+
+  *#lockSteps(timeoutMs: number | undefined): Generator<WaitStep, LockResult> {
     const deadline = performance.now() + checkTimeout(timeoutMs);
     let contended = false;
     for (;;) {
+      // Checked on every round: another call on this handle may have taken the lock meanwhile.
+      this.#checkNotHeld();
       const r = this.#attempt(contended);
       if (typeof r !== 'number') return r;
       contended = true;
       const left = deadline - performance.now();
       if (left <= 0) throw this.#timeout(timeoutMs);
-      await this.#region.waitAsync(OWNER, r, Math.min(left, LIVENESS_POLL_MS));
-      this.#checkNotHeld();
+      // A dead owner never wakes anyone: sleep in slices and re-check its liveness.
+      yield { offset: OWNER, expected: r, timeoutMs: Math.min(left, LIVENESS_POLL_MS) };
     }
   }
 
