@@ -18,11 +18,11 @@ export interface PingChannel {
 
 export const RTT_CAPACITY = 1024 * 1024;
 
-export async function openShmChannel(size: number, spin: number): Promise<PingChannel> {
+export async function openShmChannel(size: number, poll: number): Promise<PingChannel> {
   const name = uniqueName();
   const payload = Buffer.alloc(size, 0x5a);
-  const comm = new Communicator(name, RTT_CAPACITY, { side: 'a', spin });
-  const peer = new Peer('echo', ['shm', name, String(RTT_CAPACITY), String(spin)]);
+  const comm = new Communicator(name, RTT_CAPACITY, { side: 'a', poll });
+  const peer = new Peer('echo', ['shm', name, String(RTT_CAPACITY), String(poll)]);
   const channel: PingChannel = {
     peer,
     send: () => {

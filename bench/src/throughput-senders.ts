@@ -20,11 +20,11 @@ const EMPTY = Buffer.alloc(0);
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** shmlink: write() calls of one tick are committed together; await the last of the batch. */
-export async function shmSender(size: number, capacity: number, spin: number): Promise<Sender> {
+export async function shmSender(size: number, capacity: number, poll: number): Promise<Sender> {
   const name = uniqueName();
   const payload = Buffer.alloc(size, 0x5a);
-  const comm = new Communicator(name, capacity, { side: 'a', spin });
-  const peer = new Peer('sink', ['shm', String(size), name, String(capacity), String(spin)]);
+  const comm = new Communicator(name, capacity, { side: 'a', poll });
+  const peer = new Peer('sink', ['shm', String(size), name, String(capacity), String(poll)]);
   return ready({
     peer,
     sendBatch: async (count) => {

@@ -68,7 +68,7 @@ export async function runThroughput(o: Options, errors: BenchError[], log: (line
 function openSender(transport: Transport, size: number, o: Options): Promise<Sender> {
   switch (transport) {
     case 'shm':
-      return shmSender(size, capacityFor(size), o.spin);
+      return shmSender(size, capacityFor(size), o.poll);
     case 'socket':
       return socketSender(size, false);
     case 'socket-corked':

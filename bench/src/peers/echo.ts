@@ -1,5 +1,5 @@
 // Round-trip peer: sends every message it receives straight back.
-//   echo.js shm    <name> <capacity> <spin>      event API (startReader + write)
+//   echo.js shm    <name> <capacity> <poll>      event API (startReader + write)
 //   echo.js sync   <name> <capacity> <spin>      receiveSync + writeSync in a worker thread
 //   echo.js socket <path>                        length-prefixed frames over a Unix socket
 //   echo.js ipc                                  process.send over the fork channel
@@ -14,7 +14,7 @@ import type { Transport } from './protocol';
 function echoShm(): void {
   const name = arg(1);
   ownName(name);
-  const comm = new Communicator(name, Number(arg(2)), { side: 'b', spin: Number(arg(3)) });
+  const comm = new Communicator(name, Number(arg(2)), { side: 'b', poll: Number(arg(3)) });
   onStop(() => comm.dispose());
   comm.on('error', fail);
   comm.on('data', (data) => {

@@ -1,6 +1,6 @@
 // Throughput receiver: counts messages until the end marker (a message of another length than the
 // payload size), measuring its event-loop delay and CPU while messages flow, then reports.
-//   sink.js shm <size> <name> <capacity> <spin>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
+//   sink.js shm <size> <name> <capacity> <poll>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import net from 'node:net';
 import { Communicator } from '@shmlink/core';
@@ -52,7 +52,7 @@ function finish(): void {
 function sinkShm(): void {
   const name = arg(2);
   ownName(name);
-  const comm = new Communicator(name, Number(arg(3)), { side: 'b', spin: Number(arg(4)) });
+  const comm = new Communicator(name, Number(arg(3)), { side: 'b', poll: Number(arg(4)) });
   onStop(() => comm.dispose());
   comm.on('error', fail);
   comm.on('data', (data) => receive(data.length));
