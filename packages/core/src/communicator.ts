@@ -63,7 +63,7 @@ const OPTION_KEYS = ['side', 'spin', 'poll', 'maxMessageSize', 'timeout', 'peerC
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
-const DRAIN_WINDOW = 256 * 1024;
+const DRAIN_WINDOW = 128 * 1024;
 const YIELD_EVERY_MS = 2;
 
 interface Resolved {
