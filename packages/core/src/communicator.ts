@@ -107,7 +107,6 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   #readerLoop: Promise<void> | undefined;
   #readerGeneration = 0;
   #syncQueue: Buffer[] = [];
-  #syncIndex = 0;
   #lastLivenessCheck = 0;
   #disposed = false;
 

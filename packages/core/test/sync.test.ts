@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Communicator, layout } from '@shmlink/core';
-import { StreamChecker, makeMessage, sizeFor } from './fixtures/messages';
+import { StreamChecker, makeMessage } from './fixtures/messages';
 import { FIXTURES, Peer, cleanup, leftovers, open, record, sleep, uniqueName, waitFor, writeStream } from './helpers';
 
 afterEach(cleanup);
