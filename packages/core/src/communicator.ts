@@ -464,7 +464,9 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
         continue;
       }
       half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Doorbell);
-      if (reader.hasData()) {
+      // Re-check after announcing sleep: data, and also a peer that attached or left in between
+      // (it woke nobody, since the flag was not yet set) — the same Dekker handshake as the tail.
+      if (reader.hasData() || this.#checkPeer(false)) {
         half.store(CONSUMER_SLEEPING_OFFSET, Sleep.Awake);
         continue;
       }
@@ -494,13 +496,16 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     }
   }
 
-  #checkPeer(force: boolean): void {
+  /** Emits what changed about the peer; returns whether anything did. */
+  #checkPeer(force: boolean): boolean {
     const peer = this.#peer;
-    if (peer === undefined) return;
+    if (peer === undefined) return false;
     const now = performance.now();
     const liveness = force || now - this.#lastLivenessCheck >= this.#options.peerCheckInterval;
     if (liveness) this.#lastLivenessCheck = now;
-    for (const event of peer.check(liveness)) this.emit('peer', event);
+    const events = peer.check(liveness);
+    for (const event of events) this.emit('peer', event);
+    return events.length > 0;
   }
 
   /**
