@@ -35,10 +35,12 @@ Colours follow NO_COLOR and are off when the output is not a terminal.`;
 export class UsageError extends Error {}
 
 export function parseConsoleArgs(argv: string[]): ConsoleArgs {
+  // `pnpm demo:console -- --side a` passes the '--' through; the Electron demo accepts it too.
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args,
       options: {
         name: { type: 'string', default: 'MemoryMappedShare' },
         side: { type: 'string' },

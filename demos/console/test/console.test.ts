@@ -71,6 +71,10 @@ it('prints usage for --help and exits 2 on bad flags', async () => {
   expect(bad.stderr).toContain('--side must be a or b');
   const unknown = await run(['--frobnicate'], '');
   expect(unknown.code).toBe(2);
+  // A leading '--' (as `pnpm demo:console -- --help` passes it) is not an argument.
+  const dashed = await run(['--', '--help'], '');
+  expect(dashed.code).toBe(0);
+  expect(dashed.stdout).toContain('usage: shmlink-console');
 });
 
 it('reports an invalid region name with its code', async () => {
