@@ -55,10 +55,6 @@ export class RingReader {
     return resync;
   }
 
-  get head(): number {
-    return this.#head;
-  }
-
   /** Whether the producer has published bytes this reader has not consumed. */
   hasData(): boolean {
     const tail = this.#half.load(TAIL_OFFSET);

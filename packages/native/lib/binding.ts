@@ -12,7 +12,6 @@ export interface RegionHandle {
   readonly closed: boolean;
   close(): void;
   write(offset: number, source: Uint8Array, sourceOffset?: number, length?: number): number;
-  read(offset: number, length: number): Buffer;
   readInto(offset: number, target: Uint8Array, targetOffset?: number, length?: number): number;
   fill(offset: number, length: number, value: number): void;
   load(offset: number): number;

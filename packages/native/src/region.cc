@@ -128,7 +128,6 @@ Napi::Function RegionHandle::Init(Napi::Env env) {
           InstanceAccessor<&RegionHandle::GetCreated>("created"),
           InstanceAccessor<&RegionHandle::GetClosed>("closed"),
           InstanceMethod<&RegionHandle::Write>("write"),
-          InstanceMethod<&RegionHandle::Read>("read"),
           InstanceMethod<&RegionHandle::ReadInto>("readInto"),
           InstanceMethod<&RegionHandle::Fill>("fill"),
           InstanceMethod<&RegionHandle::Load>("load"),
@@ -299,16 +298,6 @@ Napi::Value RegionHandle::Write(const Napi::CallbackInfo& info) {
     return Napi::Value();
   if (count > 0) std::memcpy(mapping_->base + offset, data, static_cast<size_t>(count));
   return Napi::Number::New(env, static_cast<double>(count));
-}
-
-// read(offset, length) -> Buffer (a copy: the mapping is never exposed as external memory)
-Napi::Value RegionHandle::Read(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!CheckOpen(env)) return Napi::Value();
-  uint64_t length = 0, offset = 0;
-  if (!ToIndex(env, info[1], "length", &length) || !Range(env, info[0], length, &offset))
-    return Napi::Value();
-  return Napi::Buffer<uint8_t>::Copy(env, mapping_->base + offset, static_cast<size_t>(length));
 }
 
 // readInto(offset, target, targetOffset?, length?) -> bytes copied

@@ -23,7 +23,6 @@ class RegionHandle : public Napi::ObjectWrap<RegionHandle> {
   Napi::Value GetCreated(const Napi::CallbackInfo& info);
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
-  Napi::Value Read(const Napi::CallbackInfo& info);
   Napi::Value ReadInto(const Napi::CallbackInfo& info);
   Napi::Value Fill(const Napi::CallbackInfo& info);
   Napi::Value Load(const Napi::CallbackInfo& info);
