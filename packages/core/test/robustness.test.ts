@@ -145,6 +145,9 @@ describe('garbage in the region', () => {
     const frame = layout.align(layout.FRAME_HEADER + size);
     const used = () => c.region.load(c.base + layout.TAIL_OFFSET) - c.region.load(c.base + layout.HEAD_OFFSET);
     await waitFor(() => used() > c.ring - frame, 'a full ring');
+    // Until it sleeps, the writer re-commits on every event-loop turn (its poll window) and would
+    // repair a garbage tail before the reader saw it: wait for the sleep it announces.
+    await waitFor(() => c.region.load(c.base + layout.PRODUCER_WAITING_OFFSET) !== 0, 'the writer asleep');
     return { writing }; // not the promise itself: an async function would wait for it
   }
 
