@@ -25,6 +25,8 @@ export interface Options {
   ipcMaxSize: number;
   /** `poll` (µs) of the event-API communicators: how long they keep polling after traffic. */
   poll: number;
+  /** `pollBusy` (µs) of the event-API communicators: the poll window while the stream is dense. */
+  pollBusy: number;
   /** `spin` (µs) of receiveSync on both sides of the synchronous round trip. */
   syncSpin: number;
   /** Seconds over which the idle reader's CPU is measured. */
@@ -44,11 +46,12 @@ export function defaults(): Options {
     throughputSizes: [64, 1024, 64 * 1024, 1024 * 1024],
     rounds: 3,
     iterations: 10_000,
-    warmup: 1_000,
+    warmup: 10_000,
     duration: 2,
     batchBytes: 256 * 1024,
     ipcMaxSize: 1024,
     poll: 200,
+    pollBusy: 2000,
     syncSpin: 200,
     idleSeconds: 10,
     memoryCount: 20,
@@ -65,11 +68,13 @@ export const HELP = `Usage: pnpm bench [-- flags]
   --throughput-sizes LIST  throughput sizes only (default 64,1k,64k,1m)
   --rounds N             repetitions of each measurement (default 3)
   --iterations N         timed ping-pongs per transport, size and round (default 10000)
-  --warmup N             untimed ping-pongs before them (default 1000)
+  --warmup N             untimed ping-pongs before them (default 10000)
   --duration S           seconds of sending per throughput measurement (default 2)
   --batch-bytes N        bytes a throughput sender queues before waiting (default 256k)
   --ipc-max-size N       largest throughput size also sent over child_process IPC (default 1k)
-  --poll US              event-API poll window in µs (default 200, the library's; 2000 trades CPU for p99)
+  --poll US              event-API poll window in µs (default 200, the library's)
+  --poll-busy US         event-API poll window of a dense stream in µs (default 2000, the library's;
+                         set it to --poll to measure without the wide window)
   --sync-spin US         spin of receiveSync in the synchronous round trip in µs (default 200)
   --idle-seconds S       idle-reader CPU window (default 10)
   --memory-count N       communicators created by the memory benchmark (default 20)
@@ -132,6 +137,9 @@ export function parseArgs(argv: readonly string[]): Options | null {
         break;
       case '--poll':
         options.poll = parseNumber(flag, value(), 0, 1_000_000, true);
+        break;
+      case '--poll-busy':
+        options.pollBusy = parseNumber(flag, value(), 0, 1_000_000, true);
         break;
       case '--sync-spin':
         options.syncSpin = parseNumber(flag, value(), 0, 1_000_000, true);

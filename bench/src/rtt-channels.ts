@@ -3,6 +3,7 @@
 import { Communicator } from '@shmlink/core';
 import { releaseName, uniqueName } from './cleanup';
 import { Peer } from './peer';
+import { pollingArgs, type Polling } from './peers/protocol';
 import { connectSocketPeer } from './socket-peer';
 import { FrameParser, encodeFrame } from './socket-framing';
 
@@ -18,11 +19,11 @@ export interface PingChannel {
 
 export const RTT_CAPACITY = 1024 * 1024;
 
-export async function openShmChannel(size: number, poll: number): Promise<PingChannel> {
+export async function openShmChannel(size: number, polling: Polling): Promise<PingChannel> {
   const name = uniqueName();
   const payload = Buffer.alloc(size, 0x5a);
-  const comm = new Communicator(name, RTT_CAPACITY, { side: 'a', poll });
-  const peer = new Peer('echo', ['shm', name, String(RTT_CAPACITY), String(poll)]);
+  const comm = new Communicator(name, RTT_CAPACITY, { side: 'a', ...polling });
+  const peer = new Peer('echo', ['shm', name, String(RTT_CAPACITY), ...pollingArgs(polling)]);
   const channel: PingChannel = {
     peer,
     send: () => {

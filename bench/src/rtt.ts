@@ -58,7 +58,7 @@ function measure(transport: Transport, size: number, o: Options): Promise<Float6
     case 'sync':
       return measureSync(size, o);
     case 'shm':
-      return measureChannel(() => openShmChannel(size, o.poll), size, o);
+      return measureChannel(() => openShmChannel(size, { poll: o.poll, pollBusy: o.pollBusy }), size, o);
     case 'socket':
       return measureChannel(() => openSocketChannel(size), size, o);
     case 'ipc':

@@ -33,7 +33,7 @@ function notes(o: Options): Record<string, string> {
     ipc: "child_process IPC: process.send with serialization 'advanced' (structured clone; Buffers cross as bytes)",
     socket: 'Unix socket: 4-byte length prefix, pre-built frames, one write() per message ("corked": cork/uncork per batch); ' +
       'the receiver hands out frames as views of the chunk and copies only frames that span chunks',
-    rtt: `round trip: next ping sent from the echo handler; event API poll ${o.poll} µs; receiveSync + writeSync in a worker ` +
+    rtt: `round trip: next ping sent from the echo handler; event API poll ${o.poll} µs (${o.pollBusy} µs while dense); receiveSync + writeSync in a worker ` +
       `on both sides, spin ${o.syncSpin} µs; ${o.iterations} timed + ${o.warmup} warm-up per round, rounds pooled`,
     throughput: `one way, ${o.duration} s per run, from the first write to the last message received, median of ${o.rounds} rounds; ` +
       `sender batches of ${o.batchBytes} bytes (at most 1024 messages); receiver event-loop delay by monitorEventLoopDelay (1 ms) while messages flow`,

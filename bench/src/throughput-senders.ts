@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { Communicator } from '@shmlink/core';
 import { releaseName, uniqueName } from './cleanup';
 import { Peer } from './peer';
+import { pollingArgs, type Polling } from './peers/protocol';
 import { connectSocketPeer } from './socket-peer';
 import { encodeFrame } from './socket-framing';
 
@@ -20,11 +21,11 @@ const EMPTY = Buffer.alloc(0);
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** shmlink: write() calls of one tick are committed together; await the last of the batch. */
-export async function shmSender(size: number, capacity: number, poll: number): Promise<Sender> {
+export async function shmSender(size: number, capacity: number, polling: Polling): Promise<Sender> {
   const name = uniqueName();
   const payload = Buffer.alloc(size, 0x5a);
-  const comm = new Communicator(name, capacity, { side: 'a', poll });
-  const peer = new Peer('sink', ['shm', String(size), name, String(capacity), String(poll)]);
+  const comm = new Communicator(name, capacity, { side: 'a', ...polling });
+  const peer = new Peer('sink', ['shm', String(size), name, String(capacity), ...pollingArgs(polling)]);
   return ready({
     peer,
     sendBatch: async (count) => {

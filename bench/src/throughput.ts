@@ -68,7 +68,7 @@ export async function runThroughput(o: Options, errors: BenchError[], log: (line
 function openSender(transport: Transport, size: number, o: Options): Promise<Sender> {
   switch (transport) {
     case 'shm':
-      return shmSender(size, capacityFor(size), o.poll);
+      return shmSender(size, capacityFor(size), { poll: o.poll, pollBusy: o.pollBusy });
     case 'socket':
       return socketSender(size, false);
     case 'socket-corked':

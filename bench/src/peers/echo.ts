@@ -1,5 +1,5 @@
 // Round-trip peer: sends every message it receives straight back.
-//   echo.js shm    <name> <capacity> <poll>      event API (startReader + write)
+//   echo.js shm    <name> <capacity> <poll> <pollBusy>  event API (startReader + write)
 //   echo.js sync   <name> <capacity> <spin>      receiveSync + writeSync in a worker thread
 //   echo.js socket <path>                        length-prefixed frames over a Unix socket
 //   echo.js ipc                                  process.send over the fork channel
@@ -9,12 +9,12 @@ import { Worker } from 'node:worker_threads';
 import { Communicator } from '@shmlink/core';
 import { FrameParser, encodeFrame } from '../socket-framing';
 import { arg, fail, isStopping, onStop, ownName, send } from './common';
-import type { Transport } from './protocol';
+import { parsePolling, type Transport } from './protocol';
 
 function echoShm(): void {
   const name = arg(1);
   ownName(name);
-  const comm = new Communicator(name, Number(arg(2)), { side: 'b', poll: Number(arg(3)) });
+  const comm = new Communicator(name, Number(arg(2)), { side: 'b', ...parsePolling(arg(3), arg(4)) });
   onStop(() => comm.dispose());
   comm.on('error', fail);
   comm.on('data', (data) => {

@@ -16,3 +16,18 @@ export function isControl(msg: unknown): msg is Control {
  * 'socket-corked' is the Unix socket with each throughput batch corked into one writev.
  */
 export type Transport = 'shm' | 'sync' | 'socket' | 'socket-corked' | 'ipc';
+
+/** The event reader's poll windows (µs), as both processes of a shmlink benchmark use them. */
+export interface Polling {
+  poll: number;
+  pollBusy: number;
+}
+
+/** Polling as command-line arguments of a peer, and back. */
+export function pollingArgs(p: Polling): string[] {
+  return [String(p.poll), String(p.pollBusy)];
+}
+
+export function parsePolling(poll: string, pollBusy: string): Polling {
+  return { poll: Number(poll), pollBusy: Number(pollBusy) };
+}

@@ -1,12 +1,12 @@
 // Throughput receiver: counts messages until the end marker (a message of another length than the
 // payload size), measuring its event-loop delay and CPU while messages flow, then reports.
-//   sink.js shm <size> <name> <capacity> <poll>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
+//   sink.js shm <size> <name> <capacity> <poll> <pollBusy>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import net from 'node:net';
 import { Communicator } from '@shmlink/core';
 import { FrameParser } from '../socket-framing';
 import { arg, fail, isStopping, onStop, ownName, send } from './common';
-import type { Transport } from './protocol';
+import { parsePolling, type Transport } from './protocol';
 
 const size = Number(arg(1));
 const lag = monitorEventLoopDelay({ resolution: 1 });
@@ -52,7 +52,7 @@ function finish(): void {
 function sinkShm(): void {
   const name = arg(2);
   ownName(name);
-  const comm = new Communicator(name, Number(arg(3)), { side: 'b', poll: Number(arg(4)) });
+  const comm = new Communicator(name, Number(arg(3)), { side: 'b', ...parsePolling(arg(4), arg(5)) });
   onStop(() => comm.dispose());
   comm.on('error', fail);
   comm.on('data', (data) => receive(data.length));

@@ -14,6 +14,7 @@ import { Half, isAlive } from './half';
 import { Doorbell, DoorbellRinger, doorbellPath, removeDoorbell } from './doorbell';
 import { CONSUMER, CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, MIN_HALF, PRODUCER, PRODUCER_WAITING_OFFSET, PartyState, Sleep, TAIL_OFFSET } from './layout';
 import { PeerWatcher, type PeerEvent } from './peer';
+import { PollWindow } from './poll-window';
 import { RingReader } from './ring-reader';
 import { RingWriter } from './ring-writer';
 
@@ -32,6 +33,11 @@ export interface CommunicatorOptions<T = Buffer> {
    *  wake-up when messages follow each other closely; costs CPU only right after traffic.
    *  Default 200 (docs/decisions.md §11); 0 sleeps at once. */
   poll?: number;
+  /** The poll window while the stream is dense (half of the last ~20 batches came within `poll`
+   *  of the one before, as in a request-reply exchange or a busy feed), in microseconds: it rides out the peer's
+   *  millisecond-long preemptions and GC pauses without a costly wake-up. A sparse stream never
+   *  uses it. Default 2000 (docs/decisions.md §13); set it to `poll` or lower to turn it off. */
+  pollBusy?: number;
   /** Largest message accepted or delivered, in bytes (larger ones are split into frames). Default 64 MiB. */
   maxMessageSize?: number;
   /** A write that cannot be committed within this many ms rejects ERR_TIMEOUT. Default Infinity. */
@@ -59,7 +65,7 @@ export interface ReceiveOptions {
   spin?: number;
 }
 
-const OPTION_KEYS = ['side', 'spin', 'poll', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
+const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
@@ -69,6 +75,7 @@ const YIELD_EVERY_MS = 2;
 interface Resolved {
   spin: number;
   poll: number;
+  pollBusy: number;
   maxMessageSize: number;
   timeout: number;
   peerCheckInterval: number;
@@ -424,8 +431,9 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     const live = () => this.#readerRunning && !this.#disposed && this.#readerGeneration === generation;
     let force = true;
     let lastYield = performance.now();
-    let lastData = -Infinity;
-    const pollMs = this.#options.poll / 1000;
+    const window = new PollWindow(this.#options.poll, this.#options.pollBusy);
+    const writer = this.#writer!;
+    let queued = writer.queued;
     while (live()) {
       // Before the data, so that 'connected' precedes the first message of a new peer.
       this.#checkPeer(force);
@@ -448,18 +456,24 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       }
       if (!live()) return;
       if (messages.length > 0) {
-        lastData = performance.now();
+        const now = performance.now();
+        window.arrived(now);
         // Under a steady stream, let the event loop breathe every few milliseconds; otherwise go
         // straight back to the ring (a yield per batch costs a loop turn per round trip).
-        if (lastData - lastYield > YIELD_EVERY_MS) {
+        if (now - lastYield > YIELD_EVERY_MS) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           lastYield = performance.now();
         }
         continue;
       }
       // Shortly after traffic, poll the ring from the event loop (other events still run between
-      // polls) before sleeping: a wake-up through the doorbell costs tens of µs on a VM.
-      if (pollMs > 0 && performance.now() - lastData < pollMs) {
+      // polls) before sleeping: a wake-up through the doorbell costs tens to hundreds of µs on a VM.
+      const now = performance.now();
+      if (writer.queued !== queued) {
+        queued = writer.queued;
+        window.sent(now);
+      }
+      if (window.shouldPoll(now)) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
@@ -574,10 +588,12 @@ function resolveOptions<T>(opts: Partial<CommunicatorOptions<T>>): Resolved {
   assertInteger(spin, 'spin', 0, 1_000_000);
   const poll = opts.poll ?? 200;
   assertInteger(poll, 'poll', 0, 1_000_000);
+  const pollBusy = opts.pollBusy ?? 2000;
+  assertInteger(pollBusy, 'pollBusy', 0, 1_000_000);
   const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
   assertInteger(maxMessageSize, 'maxMessageSize', 1, 0xffffffff);
   const timeout = checkTimeout(opts.timeout, 'timeout');
   const peerCheckInterval = opts.peerCheckInterval ?? 250;
   assertInteger(peerCheckInterval, 'peerCheckInterval', 1, 60_000);
-  return { spin, poll, maxMessageSize, timeout, peerCheckInterval };
+  return { spin, poll, pollBusy, maxMessageSize, timeout, peerCheckInterval };
 }

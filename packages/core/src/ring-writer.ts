@@ -62,6 +62,7 @@ export class RingWriter {
   #head = 0;
   #queue: PendingWrite[] = [];
   #queueHead = 0;
+  #queued = 0;
   #scheduled = false;
   #pumping = false;
   #closed = false;
@@ -88,6 +89,11 @@ export class RingWriter {
   /** The consumer's head as the last commit saw it: what a wait for space must compare with. */
   get seenHead(): number {
     return this.#head;
+  }
+
+  /** How many messages were ever queued: lets the reader tell that this side just sent. */
+  get queued(): number {
+    return this.#queued;
   }
 
   get pending(): number {
@@ -120,6 +126,7 @@ export class RingWriter {
 
   #push(data: Uint8Array, resolve: () => void, reject: (err: Error) => void): void {
     const timeout = this.#options.timeoutMs;
+    this.#queued++;
     this.#queue.push({ data, sent: 0, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject });
   }
 
