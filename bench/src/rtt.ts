@@ -64,7 +64,8 @@ function measure(transport: Transport, size: number, o: Options): Promise<Float6
     case 'ipc':
       return measureChannel(() => openIpcChannel(size), size, o);
     case 'socket-corked':
-      throw new Error('corking is a throughput variant; a round trip sends one message at a time');
+    case 'shm-view':
+      throw new Error(`${transport} is a throughput variant`);
   }
 }
 

@@ -20,12 +20,15 @@ export interface Sender {
 const EMPTY = Buffer.alloc(0);
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** shmlink: write() calls of one tick are committed together; await the last of the batch. */
-export async function shmSender(size: number, capacity: number, polling: Polling): Promise<Sender> {
+/**
+ * shmlink: write() calls of one tick are committed together; await the last of the batch. With
+ * `views` the sink takes messages as views of the ring (receive: 'view').
+ */
+export async function shmSender(size: number, capacity: number, polling: Polling, views: boolean): Promise<Sender> {
   const name = uniqueName();
   const payload = Buffer.alloc(size, 0x5a);
   const comm = new Communicator(name, capacity, { side: 'a', ...polling });
-  const peer = new Peer('sink', ['shm', String(size), name, String(capacity), ...pollingArgs(polling)]);
+  const peer = new Peer('sink', [views ? 'shm-view' : 'shm', String(size), name, String(capacity), ...pollingArgs(polling)]);
   return ready({
     peer,
     sendBatch: async (count) => {

@@ -23,7 +23,7 @@ export function batchFor(size: number, batchBytes: number): number {
 }
 
 export function throughputTransports(size: number, o: Options): Transport[] {
-  const transports: Transport[] = ['shm', 'socket', 'socket-corked'];
+  const transports: Transport[] = ['shm', 'shm-view', 'socket', 'socket-corked'];
   return size <= o.ipcMaxSize ? [...transports, 'ipc'] : transports;
 }
 
@@ -53,7 +53,7 @@ export async function runThroughput(o: Options, errors: BenchError[], log: (line
       results.push({
         transport,
         size,
-        capacity: transport === 'shm' ? capacityFor(size) : null,
+        capacity: transport === 'shm' || transport === 'shm-view' ? capacityFor(size) : null,
         batch: batchFor(size, o.batchBytes),
         rounds: rs,
         messagesPerSecond: median(rs.map((r) => r.messagesPerSecond)),
@@ -68,7 +68,8 @@ export async function runThroughput(o: Options, errors: BenchError[], log: (line
 function openSender(transport: Transport, size: number, o: Options): Promise<Sender> {
   switch (transport) {
     case 'shm':
-      return shmSender(size, capacityFor(size), { poll: o.poll, pollBusy: o.pollBusy });
+    case 'shm-view':
+      return shmSender(size, capacityFor(size), { poll: o.poll, pollBusy: o.pollBusy }, transport === 'shm-view');
     case 'socket':
       return socketSender(size, false);
     case 'socket-corked':

@@ -6,6 +6,7 @@ export type { Transport };
 
 export const TRANSPORT_LABEL: Record<Transport, string> = {
   shm: 'shmlink events',
+  'shm-view': 'shmlink events, views',
   sync: 'shmlink receiveSync',
   socket: 'Unix socket',
   'socket-corked': 'Unix socket, corked',
@@ -40,7 +41,7 @@ export interface ThroughputRound {
 export interface ThroughputResult {
   transport: Transport;
   size: number;
-  /** Communicator capacity used for this size (shm only), bytes. */
+  /** Communicator capacity used for this size (shm and shm-view only), bytes. */
   capacity: number | null;
   /** Messages a sender queues before it waits for the transport. */
   batch: number;

@@ -66,7 +66,7 @@ function echoIpc(): void {
 
 try {
   const transport = arg(0) as Transport;
-  const start = { shm: echoShm, sync: echoSync, socket: echoSocket, 'socket-corked': undefined, ipc: echoIpc }[transport];
+  const start = { shm: echoShm, 'shm-view': undefined, sync: echoSync, socket: echoSocket, 'socket-corked': undefined, ipc: echoIpc }[transport];
   if (start === undefined) throw new Error(`echo: unknown transport ${transport}`);
   start();
 } catch (err) {

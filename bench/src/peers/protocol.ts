@@ -13,9 +13,10 @@ export function isControl(msg: unknown): msg is Control {
 
 /**
  * The transports a benchmark compares. 'sync' is shmlink with receiveSync/writeSync in workers;
- * 'socket-corked' is the Unix socket with each throughput batch corked into one writev.
+ * 'shm-view' is the event API with `receive: 'view'` (messages lent as views of the ring, no
+ * copy); 'socket-corked' is the Unix socket with each throughput batch corked into one writev.
  */
-export type Transport = 'shm' | 'sync' | 'socket' | 'socket-corked' | 'ipc';
+export type Transport = 'shm' | 'shm-view' | 'sync' | 'socket' | 'socket-corked' | 'ipc';
 
 /** The event reader's poll windows (µs), as both processes of a shmlink benchmark use them. */
 export interface Polling {

@@ -1,6 +1,6 @@
 // Throughput receiver: counts messages until the end marker (a message of another length than the
 // payload size), measuring its event-loop delay and CPU while messages flow, then reports.
-//   sink.js shm <size> <name> <capacity> <poll> <pollBusy>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
+//   sink.js shm|shm-view <size> <name> <capacity> <poll> <pollBusy>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import net from 'node:net';
 import { Communicator } from '@shmlink/core';
@@ -49,10 +49,10 @@ function finish(): void {
   });
 }
 
-function sinkShm(): void {
+function sinkShm(mode: 'copy' | 'view'): void {
   const name = arg(2);
   ownName(name);
-  const comm = new Communicator(name, Number(arg(3)), { side: 'b', ...parsePolling(arg(4), arg(5)) });
+  const comm = new Communicator(name, Number(arg(3)), { side: 'b', ...parsePolling(arg(4), arg(5)), receive: mode });
   onStop(() => comm.dispose());
   comm.on('error', fail);
   comm.on('data', (data) => receive(data.length));
@@ -82,7 +82,7 @@ function sinkIpc(): void {
 
 try {
   const transport = arg(0) as Transport;
-  const start = { shm: sinkShm, socket: sinkSocket, 'socket-corked': sinkSocket, ipc: sinkIpc, sync: undefined }[transport];
+  const start = { shm: () => sinkShm('copy'), 'shm-view': () => sinkShm('view'), socket: sinkSocket, 'socket-corked': sinkSocket, ipc: sinkIpc, sync: undefined }[transport];
   if (start === undefined) throw new Error(`sink: unsupported transport ${transport}`);
   start();
 } catch (err) {

@@ -38,6 +38,13 @@ export interface CommunicatorOptions<T = Buffer> {
    *  millisecond-long preemptions and GC pauses without a costly wake-up. A sparse stream never
    *  uses it. Default 2000 (docs/decisions.md §13); set it to `poll` or lower to turn it off. */
   pollBusy?: number;
+  /** How 'data' listeners get messages: 'copy' (default) hands out Buffers of their own; 'view'
+   *  hands out views of the shared memory itself, valid only until the listener returns — no copy
+   *  at all, the fastest way to take large messages. Copy (Buffer.from) what you keep, and treat
+   *  the bytes as the peer's to change: check them where you use them. Needs the bytes codec;
+   *  receiveSync() copies either way; ERR_UNSUPPORTED_PLATFORM where the runtime forbids external
+   *  memory (Electron's V8 sandbox). docs/decisions.md §14. */
+  receive?: 'copy' | 'view';
   /** Largest message accepted or delivered, in bytes (larger ones are split into frames). Default 64 MiB. */
   maxMessageSize?: number;
   /** A write that cannot be committed within this many ms rejects ERR_TIMEOUT. Default Infinity. */
@@ -65,7 +72,7 @@ export interface ReceiveOptions {
   spin?: number;
 }
 
-const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
+const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'receive', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
@@ -98,6 +105,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   /** The file behind a persisted channel; undefined for POSIX shared memory. */
   readonly path: string | undefined;
   readonly #region: Region;
+  /** The whole region as a Buffer, when messages are lent as views (receive: 'view'). */
+  readonly #regionView: Buffer | null;
   readonly #codec: Codec<T>;
   readonly #options: Resolved;
   readonly #side: Side | undefined;
@@ -128,7 +137,19 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     this.name = name;
     this.path = opts.path;
     const regionOptions = { ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.path === undefined ? {} : { path: opts.path }) };
-    this.#region = Region.createOrOpen(name, capacity, regionOptions);
+    const receive = opts.receive === undefined ? 'copy' : checkOneOf(opts.receive, 'receive', ['copy', 'view'] as const, 'copy');
+    if (receive === 'view' && this.#codec !== (bytesCodec as Codec<unknown>)) {
+      throw new ShmError('ERR_INVALID_ARGUMENT', "receive: 'view' lends Buffers: it needs the bytes codec");
+    }
+    const region = Region.createOrOpen(name, capacity, regionOptions);
+    try {
+      this.#regionView = receive === 'view' ? region.view() : null;
+    } catch (err) {
+      region.close();
+      if (region.created) Region.unlinkIfExists(name, opts.path === undefined ? undefined : { path: opts.path });
+      throw err;
+    }
+    this.#region = region;
   }
 
   /** Opens an existing communicator region (its capacity is read from the region or file). */
@@ -266,7 +287,9 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
         doorbell,
         consumerBell: peerBell,
       });
-      this.#reader = new RingReader(readHalf, this.#options.maxMessageSize, peerBell);
+      const view = this.#regionView;
+      const ringView = view === null ? null : view.subarray(readHalf.ring, readHalf.ring + readHalf.ringSize);
+      this.#reader = new RingReader(readHalf, this.#options.maxMessageSize, peerBell, ringView);
       this.#peer = new PeerWatcher(readHalf);
       this.#wakePeer();
       return;
@@ -432,6 +455,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     let force = true;
     let lastYield = performance.now();
     const window = new PollWindow(this.#options.poll, this.#options.pollBusy);
+    const borrow = this.#regionView !== null;
     const writer = this.#writer!;
     let queued = writer.queued;
     while (live()) {
@@ -443,17 +467,20 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       // Messages already taken from the ring but not delivered (the reader was stopped) come first.
       const held = this.#syncQueue;
       this.#syncQueue = [];
-      const { messages, error } = held.length > 0 ? { messages: held, error: undefined } : reader.drain(DRAIN_WINDOW);
+      const borrowed = held.length === 0 && borrow;
+      const { messages, error } = held.length > 0 ? { messages: held, error: undefined } : reader.drain(DRAIN_WINDOW, borrowed);
       if (error !== undefined) this.emit('error', error);
-      for (let i = 0; i < messages.length; i++) {
-        // A listener may stop the reader: the rest have left the ring, so they wait here for the
-        // next start (or receiveSync). After dispose() nobody will read them.
-        if (!live()) {
-          this.#syncQueue = messages.slice(i);
-          return;
-        }
-        this.#deliver(messages[i]!);
+      let delivered = 0;
+      while (delivered < messages.length && live()) this.#deliver(messages[delivered++]!);
+      if (delivered < messages.length) {
+        // A listener stopped the reader: the rest have left the ring (lent views are copied, as
+        // their space is given back now), so they wait here for the next start or receiveSync.
+        // After dispose() nobody will read them.
+        const rest = messages.slice(delivered);
+        this.#syncQueue = borrowed ? rest.map((m) => Buffer.from(m)) : rest;
       }
+      // The listeners are done with the lent views: the producer may overwrite them now.
+      if (borrowed && !this.#disposed) reader.release();
       if (!live()) return;
       if (messages.length > 0) {
         const now = performance.now();

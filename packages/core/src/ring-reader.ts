@@ -13,6 +13,7 @@ interface Partial {
 class Corrupt extends Error {}
 
 export interface DrainResult {
+  /** Copies, or with `borrow` views of the ring valid until release(). */
   messages: Buffer[];
   /** ERR_CORRUPT when the ring held garbage (everything published so far was skipped), or
    *  ERR_MESSAGE_TOO_LARGE when an incoming message was skipped. */
@@ -23,21 +24,32 @@ export interface DrainResult {
  * The consumer side of one half's ring. It copies the published bytes out in one call, checks
  * every frame against the ring's geometry before using it, advances the head before handing the
  * messages over (a restarted consumer never replays), and wakes a producer waiting for space.
+ * A borrowing drain hands out views of the ring instead and leaves the head where it was until
+ * release(): the producer cannot overwrite what the views show before the caller is done.
  */
 export class RingReader {
   readonly #half: Half;
   readonly #maxMessageSize: number;
   readonly #producerBell: DoorbellRinger;
+  /** The ring itself, for borrowing drains (null: this reader only copies). */
+  readonly #view: Buffer | null;
   #head: number;
+  /** A borrowing drain moved the head without storing it yet. */
+  #unreleased = false;
   #partial: Partial | null = null;
   #notice: ShmError | undefined;
   /** A tail value found invalid: ignored until the producer stores another one. */
   #badTail = -1;
 
-  constructor(half: Half, maxMessageSize: number, producerBell: DoorbellRinger) {
+  /** `ringView`: a view of this half's ring (Region.view), when borrowing drains are wanted. */
+  constructor(half: Half, maxMessageSize: number, producerBell: DoorbellRinger, ringView: Buffer | null = null) {
+    if (ringView !== null && ringView.length !== half.ringSize) {
+      throw new ShmError('ERR_INVALID_ARGUMENT', `ring view of ${ringView.length} bytes for a ring of ${half.ringSize}`);
+    }
     this.#half = half;
     this.#maxMessageSize = maxMessageSize;
     this.#producerBell = producerBell;
+    this.#view = ringView;
     this.#head = this.#recoverHead();
   }
 
@@ -66,10 +78,16 @@ export class RingReader {
     return this.#badTail >= 0 ? this.#badTail : this.#head;
   }
 
-  /** Consumes every complete message published so far (up to `maxBytes` of ring per call). */
-  drain(maxBytes: number): DrainResult {
+  /**
+   * Consumes every complete message published so far (up to `maxBytes` of ring per call). With
+   * `borrow` (needs the ring view) whole messages are views of the ring, valid until release();
+   * messages that came in fragments are copies either way.
+   */
+  drain(maxBytes: number, borrow = false): DrainResult {
     const half = this.#half;
     const messages: Buffer[] = [];
+    const view = borrow ? this.#view : null;
+    if (borrow && view === null) throw new ShmError('ERR_INVALID_STATE', 'this reader has no ring view to lend');
     const tail = half.load(TAIL_OFFSET);
     if (tail === this.#head || tail === this.#badTail) return { messages };
     this.#badTail = -1;
@@ -80,13 +98,12 @@ export class RingReader {
       }
       let consumed = 0;
       while (consumed < used && consumed < maxBytes) {
-        const step = this.#parse(used - consumed, maxBytes - consumed, messages);
+        const step = this.#parse(used - consumed, maxBytes - consumed, messages, view);
         if (step === 0) break;
         consumed += step;
         this.#head = (this.#head + step) % half.wrap;
       }
-      half.store(HEAD_OFFSET, this.#head);
-      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, this.#producerBell);
+      this.#moved(borrow);
       const error = this.#notice;
       this.#notice = undefined;
       return error === undefined ? { messages } : { messages, error };
@@ -99,10 +116,27 @@ export class RingReader {
       if (!tailValid) this.#badTail = tail;
       this.#head = resync;
       this.#partial = null;
-      half.store(HEAD_OFFSET, resync);
-      half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, this.#producerBell);
+      this.#moved(borrow);
       return { messages, error: new ShmError('ERR_CORRUPT', `ring of half at ${half.base} in '${half.region.name}': ${err.message}`) };
     }
+  }
+
+  /** Gives the ring space of everything drained so far back to the producer. */
+  release(): void {
+    if (!this.#unreleased) return;
+    this.#unreleased = false;
+    this.#publish();
+  }
+
+  #moved(borrow: boolean): void {
+    if (borrow) this.#unreleased = true;
+    else this.#publish();
+  }
+
+  #publish(): void {
+    const half = this.#half;
+    half.store(HEAD_OFFSET, this.#head);
+    half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, this.#producerBell);
   }
 
   /**
@@ -110,7 +144,7 @@ export class RingReader {
    * It copies out about `budget` bytes (bounding the time one batch holds the event loop), but
    * always the whole first frame, so that every call makes progress.
    */
-  #parse(available: number, budget: number, out: Buffer[]): number {
+  #parse(available: number, budget: number, out: Buffer[], view: Buffer | null): number {
     const half = this.#half;
     const index = this.#head % half.ringSize;
     const toEnd = half.ringSize - index;
@@ -124,7 +158,7 @@ export class RingReader {
         windowed = true;
       }
     }
-    const chunk = half.region.read(half.ring + index, length);
+    const chunk = view === null ? half.region.read(half.ring + index, length) : view.subarray(index, index + length);
     let pos = 0;
     while (pos + FRAME_HEADER <= length) {
       const bodyLength = chunk.readUInt32LE(pos);

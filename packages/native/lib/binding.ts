@@ -13,6 +13,7 @@ export interface RegionHandle {
   close(): void;
   write(offset: number, source: Uint8Array, sourceOffset?: number, length?: number): number;
   readInto(offset: number, target: Uint8Array, targetOffset?: number, length?: number): number;
+  view(offset: number, length: number): Buffer;
   fill(offset: number, length: number, value: number): void;
   load(offset: number): number;
   store(offset: number, value: number): void;

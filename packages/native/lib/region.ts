@@ -198,6 +198,22 @@ export class Region {
     return this.#handle.readInto(offset, target, targetOffset, length);
   }
 
+  /**
+   * A Buffer over `length` bytes of the mapping at `offset` (default: all of it) — the shared
+   * bytes themselves, no copy. What it shows changes whenever any process writes there, so data
+   * from another process must be checked where it is used, or copied first. It keeps the mapping
+   * alive while referenced (even after close()), so holding it never faults. Not for regions
+   * opened with access 'read' (ERR_PERMISSION: a Buffer cannot be read-only);
+   * ERR_UNSUPPORTED_PLATFORM where the runtime forbids external memory (Electron's V8 sandbox).
+   */
+  view(offset = 0, length?: number): Buffer {
+    assertInteger(offset, 'offset', 0, MAX_SIZE);
+    const size = this.#handle.size;
+    const count = length ?? Math.max(0, size - offset);
+    assertInteger(count, 'length', 0, MAX_SIZE);
+    return this.#handle.view(offset, count);
+  }
+
   /** Sets `length` bytes at `offset` to `value`. */
   fill(offset: number, length: number, value = 0): void {
     this.#handle.fill(offset, length, value);

@@ -129,6 +129,7 @@ Napi::Function RegionHandle::Init(Napi::Env env) {
           InstanceAccessor<&RegionHandle::GetClosed>("closed"),
           InstanceMethod<&RegionHandle::Write>("write"),
           InstanceMethod<&RegionHandle::ReadInto>("readInto"),
+          InstanceMethod<&RegionHandle::View>("view"),
           InstanceMethod<&RegionHandle::Fill>("fill"),
           InstanceMethod<&RegionHandle::Load>("load"),
           InstanceMethod<&RegionHandle::Store>("store"),
@@ -310,6 +311,32 @@ Napi::Value RegionHandle::ReadInto(const Napi::CallbackInfo& info) {
     return Napi::Value();
   if (count > 0) std::memcpy(data, mapping_->base + offset, static_cast<size_t>(count));
   return Napi::Number::New(env, static_cast<double>(count));
+}
+
+// view(offset, length) -> a Buffer over the mapped bytes themselves. The Buffer owns a reference
+// to the mapping, so a view that outlives close() still points at mapped memory: holding one can
+// never fault, it only sees whatever the region holds.
+Napi::Value RegionHandle::View(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckWritable(env)) return Napi::Value();  // JS cannot make a Buffer read-only
+  uint64_t length = 0, offset = 0;
+  if (!ToIndex(env, info[1], "length", &length) || !Range(env, info[0], length, &offset))
+    return Napi::Value();
+  auto* owner = new std::shared_ptr<Mapping>(mapping_);
+  napi_value result = nullptr;
+  napi_status status = napi_create_external_buffer(
+      env, static_cast<size_t>(length), mapping_->base + offset,
+      [](napi_env, void*, void* hint) { delete static_cast<std::shared_ptr<Mapping>*>(hint); },
+      owner, &result);
+  if (status != napi_ok) {
+    delete owner;
+    // Electron's V8 memory cage forbids memory from outside it behind an ArrayBuffer.
+    ThrowError(env, kErrUnsupportedPlatform,
+               "this runtime does not allow Buffers over memory it did not allocate (status " +
+                   std::to_string(status) + "); copy out with read() or readInto()");
+    return Napi::Value();
+  }
+  return Napi::Value(env, result);
 }
 
 // fill(offset, length, byte)

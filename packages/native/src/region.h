@@ -24,6 +24,7 @@ class RegionHandle : public Napi::ObjectWrap<RegionHandle> {
   Napi::Value GetClosed(const Napi::CallbackInfo& info);
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value ReadInto(const Napi::CallbackInfo& info);
+  Napi::Value View(const Napi::CallbackInfo& info);
   Napi::Value Fill(const Napi::CallbackInfo& info);
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Store(const Napi::CallbackInfo& info);

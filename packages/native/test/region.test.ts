@@ -175,6 +175,41 @@ describe('one process', () => {
     expect(b.read(4000, 4).toString()).toBe('tail');
   });
 
+  test('view(): a Buffer over the shared bytes, across processes, alive after close()', async () => {
+    const name = uniqueName();
+    const region = Region.create(name, 8192);
+    const whole = region.view();
+    const part = region.view(4096, 16);
+    expect(whole.length).toBe(8192);
+    expect(part.length).toBe(16);
+    const agent = await Agent.process();
+    await agent.callStatic('Region', 'open', [name], 'r');
+    await agent.invoke('r', 'write', 4096, Buffer.from('from the agent'));
+    // No read() in between: the view is the memory the other process wrote.
+    expect(part.subarray(0, 14).toString()).toBe('from the agent');
+    expect(whole.subarray(4096, 4110).toString()).toBe('from the agent');
+    whole.write('from the view', 100);
+    expect(await agent.invoke('r', 'read', 100, 13)).toEqual(Buffer.from('from the view'));
+    // The view holds the mapping: after close() it still reads (and writes) mapped memory.
+    region.close();
+    expect(thrown(() => region.view()).code).toBe('ERR_CLOSED');
+    await agent.invoke('r', 'write', 4096, Buffer.from('still shared!!'));
+    expect(part.subarray(0, 14).toString()).toBe('still shared!!');
+    part.fill(0x41);
+    expect(await agent.invoke('r', 'read', 4096, 2)).toEqual(Buffer.from('AA'));
+  });
+
+  test("view(): bad ranges ERR_INVALID_ARGUMENT, 'read' access ERR_PERMISSION", () => {
+    const name = uniqueName();
+    const r = track(Region.create(name, 4096));
+    expect(r.view(4096).length).toBe(0);
+    for (const [offset, length] of [[4000, 200], [-1, 1], [1.5, 1], [0, 4097], [4097, undefined]] as const) {
+      expect(thrown(() => r.view(offset, length)).code).toBe('ERR_INVALID_ARGUMENT');
+    }
+    const ro = track(Region.open(name, { access: 'read' }));
+    expect(thrown(() => ro.view()).code).toBe('ERR_PERMISSION');
+  });
+
   test("'read' access: reads work, writes and atomic updates fail ERR_PERMISSION", () => {
     const name = uniqueName();
     const rw = track(Region.create(name, 4096));
