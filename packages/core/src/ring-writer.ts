@@ -52,10 +52,15 @@ const DIRECT_THRESHOLD = 16 * 1024;
 export class RingWriter {
   readonly #half: Half;
   readonly #options: RingWriterOptions;
-  readonly #staging = Buffer.allocUnsafe(STAGING_SIZE);
+  readonly #staging = Buffer.allocUnsafeSlow(STAGING_SIZE);
+  // Frame headers go through a DataView: explicit little-endian like Buffer.writeUInt32LE, but
+  // compiled to a plain store (≈ 0.5 ns against ≈ 7 ns; a 64 B message's whole budget is ~150 ns).
+  readonly #header = new DataView(this.#staging.buffer, this.#staging.byteOffset, STAGING_SIZE);
   #stageStart = 0; // ring index where the staged bytes go
   #stageLength = 0;
   #tail: number;
+  /** `#tail % ringSize`, kept alongside so that the per-message path divides nothing. */
+  #index: number;
   #pollHead = -1;
   #pollSince = 0;
   /** The consumer's head as the last commit saw it: the value a wait for space must compare with. */
@@ -71,6 +76,7 @@ export class RingWriter {
     this.#half = half;
     this.#options = options;
     this.#tail = this.#recoverTail();
+    this.#index = this.#tail % half.ringSize;
   }
 
   /** The tail a (re)starting producer continues from; a garbage tail restarts at the consumer's head. */
@@ -248,17 +254,18 @@ export class RingWriter {
       // well-formed head so that the queued messages still go out.
       this.#options.onError(new ShmError('ERR_CORRUPT', `consumer cursor head=${head} is invalid for tail=${this.#tail} ringSize=${ringSize}; ring reset`));
       this.#tail = head < half.wrap && head % 8 === 0 ? head : 0;
+      this.#index = this.#tail % ringSize;
       half.store(TAIL_OFFSET, this.#tail);
       free = ringSize;
     }
     const start = this.#tail;
     const done: PendingWrite[] = [];
-    this.#stageStart = this.#tail % ringSize;
+    this.#stageStart = this.#index;
     this.#stageLength = 0;
 
     while (this.#queueHead < this.#queue.length) {
       const w = this.#queue[this.#queueHead]!;
-      const index = this.#tail % ringSize;
+      const index = this.#index;
       const contiguous = ringSize - index;
       const remaining = w.data.length - w.sent;
 
@@ -316,7 +323,7 @@ export class RingWriter {
     if (this.#stageLength > 0) {
       this.#half.region.write(this.#half.ring + this.#stageStart, this.#staging, 0, this.#stageLength);
     }
-    this.#stageStart = this.#tail % this.#half.ringSize;
+    this.#stageStart = this.#index;
     this.#stageLength = 0;
   }
 
@@ -328,19 +335,31 @@ export class RingWriter {
     return at;
   }
 
+  /**
+   * Moves the tail by `size` ring bytes. A frame never crosses the ring's end and the wrap is a
+   * multiple of the ring size, so neither cursor can overshoot: no division needed.
+   */
+  #moveTail(size: number): void {
+    const wrap = this.#half.wrap;
+    const tail = this.#tail + size;
+    this.#tail = tail >= wrap ? tail - wrap : tail;
+    const index = this.#index + size;
+    this.#index = index === this.#half.ringSize ? 0 : index;
+  }
+
   #advance(size: number): void {
-    this.#tail = (this.#tail + size) % this.#half.wrap;
-    if (this.#tail % this.#half.ringSize === 0) this.#flushStage();
+    this.#moveTail(size);
+    if (this.#index === 0) this.#flushStage();
   }
 
   #padding(size: number): void {
     const at = this.#stage(FRAME_HEADER);
-    this.#staging.writeUInt32LE(size - FRAME_HEADER, at);
-    this.#staging.writeUInt32LE(FrameType.Padding, at + 4);
+    this.#header.setUint32(at, size - FRAME_HEADER, true);
+    this.#header.setUint32(at + 4, FrameType.Padding, true);
     // The padding's body is never read; only its header is written.
     this.#flushStage();
-    this.#tail = (this.#tail + size) % this.#half.wrap;
-    this.#stageStart = this.#tail % this.#half.ringSize;
+    this.#moveTail(size);
+    this.#stageStart = this.#index;
   }
 
   /** One frame: header (and a Begin frame's total length), then `length` bytes of `data` from `from`. */
@@ -352,10 +371,10 @@ export class RingWriter {
       const at = this.#stage(FRAME_HEADER + prefix);
       this.#writeHeader(at, bodyLength, type, total);
       this.#flushStage();
-      const index = this.#tail % this.#half.ringSize;
+      const index = this.#index;
       this.#half.region.write(this.#half.ring + index + FRAME_HEADER + prefix, data, from, length);
-      this.#tail = (this.#tail + size) % this.#half.wrap;
-      this.#stageStart = this.#tail % this.#half.ringSize;
+      this.#moveTail(size);
+      this.#stageStart = this.#index;
       return;
     }
     const at = this.#stage(size);
@@ -366,12 +385,12 @@ export class RingWriter {
   }
 
   #writeHeader(at: number, bodyLength: number, type: FrameType, total: number): void {
-    const s = this.#staging;
-    s.writeUInt32LE(bodyLength, at);
-    s.writeUInt32LE(type, at + 4);
+    const h = this.#header;
+    h.setUint32(at, bodyLength, true);
+    h.setUint32(at + 4, type, true);
     if (total >= 0) {
-      s.writeUInt32LE(total, at + FRAME_HEADER);
-      s.writeUInt32LE(0, at + FRAME_HEADER + 4);
+      h.setUint32(at + FRAME_HEADER, total, true);
+      h.setUint32(at + FRAME_HEADER + 4, 0, true);
     }
   }
 }
