@@ -2,7 +2,8 @@
 // length, then the payload. The parser is the fair receiver a careful Node user would write: a
 // frame that lies within one chunk is handed out as a view of that chunk (no copy); only a frame
 // that spans chunks is assembled, copying each of its bytes once. Nothing is ever concatenated
-// with what came before.
+// with what came before. Views are made as cheaply as shmlink's reader makes them (bufferView).
+import { bufferView } from '@shmlink/native';
 
 export const FRAME_HEADER = 4;
 
@@ -61,7 +62,7 @@ export class FrameParser {
       }
       if (length > this.#maxFrame) throw new Error(`frame length=${length} exceeds maxFrame=${this.#maxFrame}`);
       if (end - pos >= length) {
-        this.#onFrame(chunk.subarray(pos, pos + length));
+        this.#onFrame(bufferView(chunk, pos, length));
         pos += length;
       } else {
         this.#partial = Buffer.allocUnsafe(length);

@@ -1,4 +1,4 @@
-import { ShmError } from '@shmlink/native';
+import { ShmError, bufferView } from '@shmlink/native';
 import type { DoorbellRinger } from './doorbell';
 import type { Half } from './half';
 import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, PRODUCER_WAITING_OFFSET, TAIL_OFFSET, align } from './layout';
@@ -158,11 +158,12 @@ export class RingReader {
         windowed = true;
       }
     }
-    const chunk = view === null ? half.region.read(half.ring + index, length) : view.subarray(index, index + length);
+    const chunk = view === null ? half.region.read(half.ring + index, length) : bufferView(view, index, length);
+    const words = new DataView(chunk.buffer, chunk.byteOffset, length);
     let pos = 0;
     while (pos + FRAME_HEADER <= length) {
-      const bodyLength = chunk.readUInt32LE(pos);
-      const type = chunk.readUInt32LE(pos + 4);
+      const bodyLength = words.getUint32(pos, true);
+      const type = words.getUint32(pos + 4, true);
       if (type === FrameType.Padding) {
         if (align(FRAME_HEADER + bodyLength) !== toEnd - pos) {
           throw new Corrupt(`padding frame of ${bodyLength} bytes at ring index ${index + pos} does not end at the ring's end`);
@@ -183,7 +184,7 @@ export class RingReader {
       }
       if (type === FrameType.Message && this.#partial === null) {
         // The common case, inline: a whole message is a view of the chunk.
-        out.push(chunk.subarray(pos + FRAME_HEADER, pos + FRAME_HEADER + bodyLength));
+        out.push(bufferView(chunk, pos + FRAME_HEADER, bodyLength));
       } else {
         this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out);
       }
@@ -198,7 +199,7 @@ export class RingReader {
       case FrameType.Message:
         // A new message while another was being reassembled: its producer restarted or gave up.
         this.#partial = null;
-        out.push(chunk.subarray(body, body + length));
+        out.push(bufferView(chunk, body, length));
         return;
       case FrameType.Begin: {
         if (length < BEGIN_PREFIX) throw new Corrupt(`begin frame of ${length} bytes has no total length`);

@@ -312,11 +312,15 @@ export class RingWriter {
     this.#flushStage();
     // Also when nothing was written but the tail word is not ours (garbage over it): a consumer
     // that ignores an invalid tail would never free the space this writer waits for.
-    if (this.#tail !== start || half.load(TAIL_OFFSET) !== this.#tail) {
-      half.store(TAIL_OFFSET, this.#tail);
-      half.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, this.#options.consumerBell);
-    }
+    if (this.#tail !== start || half.load(TAIL_OFFSET) !== this.#tail) this.#publish();
     for (const w of done) w.resolve();
+  }
+
+  /** Makes everything written so far visible to the consumer, and wakes it if it sleeps. */
+  #publish(): void {
+    const half = this.#half;
+    half.store(TAIL_OFFSET, this.#tail);
+    half.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, this.#options.consumerBell);
   }
 
   #flushStage(): void {
@@ -329,7 +333,11 @@ export class RingWriter {
 
   /** Makes room in the staging buffer for `size` bytes at the current tail. */
   #stage(size: number): number {
-    if (this.#stageLength + size > STAGING_SIZE) this.#flushStage();
+    if (this.#stageLength + size > STAGING_SIZE) {
+      // A large commit publishes as it goes, so that the consumer works while this side copies.
+      this.#flushStage();
+      this.#publish();
+    }
     const at = this.#stageLength;
     this.#stageLength += size;
     return at;

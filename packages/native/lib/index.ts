@@ -8,3 +8,4 @@ export { initializeHeader, awaitHeader, pauseMs, type HeaderSpec, type HeaderTar
 export { assertInteger, checkTimeout, checkOptions, checkOneOf } from './validate';
 export { assertMayBlock } from './region';
 export { makeFifo } from './fifo';
+export { bufferView } from './buffer-view';
