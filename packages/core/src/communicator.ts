@@ -105,8 +105,10 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   /** The file behind a persisted channel; undefined for POSIX shared memory. */
   readonly path: string | undefined;
   readonly #region: Region;
-  /** The whole region as a Buffer, when messages are lent as views (receive: 'view'). */
+  /** The whole region as a Buffer (null where the runtime forbids external memory): the writer
+   *  assembles frames in place through it, and receive: 'view' lends messages from it. */
   readonly #regionView: Buffer | null;
+  readonly #lendViews: boolean;
   readonly #codec: Codec<T>;
   readonly #options: Resolved;
   readonly #side: Side | undefined;
@@ -143,12 +145,13 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     }
     const region = Region.createOrOpen(name, capacity, regionOptions);
     try {
-      this.#regionView = receive === 'view' ? region.view() : null;
+      this.#regionView = viewOf(region, receive === 'view');
     } catch (err) {
       region.close();
       if (region.created) Region.unlinkIfExists(name, opts.path === undefined ? undefined : { path: opts.path });
       throw err;
     }
+    this.#lendViews = receive === 'view';
     this.#region = region;
   }
 
@@ -286,6 +289,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
         onError: (error) => this.emit('error', error),
         doorbell,
         consumerBell: peerBell,
+        ringView: this.#regionView === null ? null : this.#regionView.subarray(writeHalf.ring, writeHalf.ring + writeHalf.ringSize),
       });
       const view = this.#regionView;
       const ringView = view === null ? null : view.subarray(readHalf.ring, readHalf.ring + readHalf.ringSize);
@@ -455,7 +459,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     let force = true;
     let lastYield = performance.now();
     const window = new PollWindow(this.#options.poll, this.#options.pollBusy);
-    const borrow = this.#regionView !== null;
+    const borrow = this.#lendViews;
     const writer = this.#writer!;
     let queued = writer.queued;
     while (live()) {
@@ -598,6 +602,19 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.disposeAsync();
+  }
+}
+
+/**
+ * The region as one Buffer, or null where the runtime forbids Buffers over external memory
+ * (Electron's V8 sandbox) — unless `required`, which lets ERR_UNSUPPORTED_PLATFORM through.
+ */
+function viewOf(region: Region, required: boolean): Buffer | null {
+  try {
+    return region.view();
+  } catch (err) {
+    if (required || !(err instanceof ShmError) || err.code !== 'ERR_UNSUPPORTED_PLATFORM') throw err;
+    return null;
   }
 }
 
