@@ -107,4 +107,22 @@ describe('idle cost', () => {
     await me.comm.write('still there');
     await peer.call('received', { count: 2 });
   });
+
+  test('after a dense request-reply exchange the wide poll window ends: the reader sleeps again', async () => {
+    const name = uniqueName();
+    const me = open(name, 8192, { side: 'a' });
+    let replies = 0;
+    me.comm.on('data', () => {
+      // The next request leaves from the reply's handler: a dense stream on both sides.
+      if (++replies < 2000) void me.comm.write('ping');
+    });
+    me.comm.startReader();
+    const peer = await Peer.start({ name, capacity: 8192, options: { side: 'b' }, echo: true, start: true });
+    await me.comm.write('ping');
+    await waitFor(() => replies === 2000, 'the exchange');
+    const { user, system, wallMicros } = await peer.call<{ user: number; system: number; wallMicros: number }>('cpu', { ms: 2500 });
+    expect((user + system) / wallMicros).toBeLessThan(0.05);
+    await me.comm.write('still there');
+    await waitFor(() => replies === 2001, 'the echo after the pause');
+  });
 });
