@@ -34,14 +34,15 @@ export interface CommunicatorOptions<T = Buffer> {
    *  Default 200 (docs/decisions.md §11); 0 sleeps at once. */
   poll?: number;
   /** The poll window while the stream is dense (half of the last ~20 batches came within `poll`
-   *  of the one before, as in a request-reply exchange or a busy feed), in microseconds: it rides out the peer's
-   *  millisecond-long preemptions and GC pauses without a costly wake-up. A sparse stream never
-   *  uses it. Default 2000 (docs/decisions.md §13); set it to `poll` or lower to turn it off. */
+   *  of the one before, as in a request-reply exchange or a busy feed), in microseconds: it rides
+   *  out the peer's millisecond-long preemptions and GC pauses without a costly wake-up. A sparse
+   *  stream never uses it. Default 2000 (docs/decisions.md §13); `poll` or lower turns it off. */
   pollBusy?: number;
   /** How 'data' listeners get messages: 'copy' (default) hands out Buffers of their own; 'view'
-   *  hands out views of the shared memory itself, valid only until the listener returns — no copy
-   *  at all, the fastest way to take large messages. Copy (Buffer.from) what you keep, and treat
-   *  the bytes as the peer's to change: check them where you use them. Needs the bytes codec;
+   *  hands out views of the shared memory itself, valid only until the listener returns (empty
+   *  after dispose()) — no copy at all, the fastest way to take large messages. Copy
+   *  (Buffer.from) what you keep, and treat the bytes as the peer's to change: check them where
+   *  you use them. Needs the bytes codec;
    *  receiveSync() copies either way; ERR_UNSUPPORTED_PLATFORM where the runtime forbids external
    *  memory (Electron's V8 sandbox). docs/decisions.md §14. */
   receive?: 'copy' | 'view';
@@ -289,16 +290,19 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
         onError: (error) => this.emit('error', error),
         doorbell,
         consumerBell: peerBell,
-        ringView: this.#regionView === null ? null : this.#regionView.subarray(writeHalf.ring, writeHalf.ring + writeHalf.ringSize),
+        ringView: this.#ringView(writeHalf),
       });
-      const view = this.#regionView;
-      const ringView = view === null ? null : view.subarray(readHalf.ring, readHalf.ring + readHalf.ringSize);
-      this.#reader = new RingReader(readHalf, this.#options.maxMessageSize, peerBell, ringView);
+      this.#reader = new RingReader(readHalf, this.#options.maxMessageSize, peerBell, this.#ringView(readHalf));
       this.#peer = new PeerWatcher(readHalf);
       this.#wakePeer();
       return;
     }
     throw new ShmError('ERR_INVALID_STATE', `every side of '${this.name}' is in use (last holder pid ${lastHolder})`);
+  }
+
+  /** The ring of `half` as a Buffer, when the region has a view. */
+  #ringView(half: Half): Buffer | null {
+    return this.#regionView === null ? null : this.#regionView.subarray(half.ring, half.ring + half.ringSize);
   }
 
   /** Wakes the peer's reader however it sleeps, so that it notices us arriving or leaving at once. */
@@ -582,6 +586,9 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       this.#disposed = true;
       this.#doorbell?.close();
       this.#peerBell?.close();
+      // Empties the ring views (ours and any lent ones) so that the mapping goes with close()
+      // instead of lingering until the garbage collector finds the views.
+      if (this.#regionView !== null) this.#region.detach(this.#regionView);
       this.#region.close();
       this.emit('close');
     }

@@ -1,6 +1,7 @@
 // The life of a channel: disposal with writes pending, use after dispose, write timeouts, sizes
 // beyond maxMessageSize, bad arguments, and what disposal leaves in /dev/shm.
 import { fork } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Communicator, layout } from '@shmlink/core';
 import { Region, ShmError } from '@shmlink/native';
@@ -212,6 +213,29 @@ describe('message size limits', () => {
     expect(me.data.map((d) => d.length)).toEqual([5, 3000, 4]);
     expect(me.data[1]!.equals(Buffer.alloc(3000, 3))).toBe(true);
     expect(peer.events.filter((e) => e.event === 'error').map((e) => e.code)).toEqual(['ERR_MESSAGE_TOO_LARGE']);
+  });
+});
+
+describe('what dispose() releases', () => {
+  test('the mapping goes at dispose(), though the writer and the reader worked through views of it', async () => {
+    const name = uniqueName();
+    const mapped = (): boolean => fs.readFileSync('/proc/self/maps', 'utf8').includes(`/dev/shm/${name}`);
+    const me = record(new Communicator(name, 65536, { side: 'a', receive: 'view' }));
+    const peer = await Peer.start({ name, capacity: 65536, options: { side: 'b' }, echo: true, start: true });
+    me.comm.startReader();
+    let lent: Buffer | undefined;
+    me.comm.on('data', (d) => {
+      lent = d;
+    });
+    await me.comm.write('there and back');
+    await waitFor(() => lent !== undefined, 'the echo');
+    expect(mapped()).toBe(true);
+    me.comm.dispose();
+    expect(lent!.length).toBe(0); // a lent view kept past dispose() is empty, not stale
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(mapped()).toBe(false);
+    await peer.kill();
   });
 });
 

@@ -14,6 +14,7 @@ export interface RegionHandle {
   write(offset: number, source: Uint8Array, sourceOffset?: number, length?: number): number;
   readInto(offset: number, target: Uint8Array, targetOffset?: number, length?: number): number;
   view(offset: number, length: number): Buffer;
+  detach(view: Uint8Array): void;
   fill(offset: number, length: number, value: number): void;
   load(offset: number): number;
   store(offset: number, value: number): void;

@@ -202,9 +202,10 @@ export class Region {
    * A Buffer over `length` bytes of the mapping at `offset` (default: all of it) — the shared
    * bytes themselves, no copy. What it shows changes whenever any process writes there, so data
    * from another process must be checked where it is used, or copied first. It keeps the mapping
-   * alive while referenced (even after close()), so holding it never faults. Not for regions
-   * opened with access 'read' (ERR_PERMISSION: a Buffer cannot be read-only);
-   * ERR_UNSUPPORTED_PLATFORM where the runtime forbids external memory (Electron's V8 sandbox).
+   * alive while referenced (even after close()), so holding it never faults; detach() lets go of
+   * it sooner. Not for regions opened with access 'read' (ERR_PERMISSION: a Buffer cannot be
+   * read-only); ERR_UNSUPPORTED_PLATFORM where the runtime forbids external memory (Electron's V8
+   * sandbox).
    */
   view(offset = 0, length?: number): Buffer {
     assertInteger(offset, 'offset', 0, MAX_SIZE);
@@ -212,6 +213,16 @@ export class Region {
     const count = length ?? Math.max(0, size - offset);
     assertInteger(count, 'length', 0, MAX_SIZE);
     return this.#handle.view(offset, count);
+  }
+
+  /**
+   * Empties a Buffer that view() returned, together with every Buffer over the same memory (its
+   * subarrays): their length becomes 0, and the mapping is released at close() instead of when
+   * the garbage collector finds them. A view already detached is left alone; any other Buffer is
+   * ERR_INVALID_ARGUMENT.
+   */
+  detach(view: Uint8Array): void {
+    this.#handle.detach(view);
   }
 
   /** Sets `length` bytes at `offset` to `value`. */

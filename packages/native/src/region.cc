@@ -130,6 +130,7 @@ Napi::Function RegionHandle::Init(Napi::Env env) {
           InstanceMethod<&RegionHandle::Write>("write"),
           InstanceMethod<&RegionHandle::ReadInto>("readInto"),
           InstanceMethod<&RegionHandle::View>("view"),
+          InstanceMethod<&RegionHandle::Detach>("detach"),
           InstanceMethod<&RegionHandle::Fill>("fill"),
           InstanceMethod<&RegionHandle::Load>("load"),
           InstanceMethod<&RegionHandle::Store>("store"),
@@ -337,6 +338,44 @@ Napi::Value RegionHandle::View(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   return Napi::Value(env, result);
+}
+
+// detach(view): empties a Buffer made by view() — and every Buffer over the same memory, since
+// they share its ArrayBuffer — so that the mapping need not wait for the garbage collector.
+// Anything that is not a view of this mapping is refused: detaching, say, Node's pooled
+// ArrayBuffer would empty unrelated Buffers.
+Napi::Value RegionHandle::Detach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckOpen(env)) return Napi::Value();
+  bool is_typed_array = false;
+  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &is_typed_array) != napi_ok || !is_typed_array) {
+    ThrowError(env, kErrInvalidArgument, "detach expects a Buffer made by view()");
+    return Napi::Value();
+  }
+  napi_value array_buffer = nullptr;
+  if (napi_get_typedarray_info(env, info[0], nullptr, nullptr, nullptr, &array_buffer, nullptr) != napi_ok) {
+    ThrowError(env, kErrInvalidArgument, "detach expects a Buffer made by view()");
+    return Napi::Value();
+  }
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_arraybuffer_info(env, array_buffer, &data, &length) != napi_ok) {
+    ThrowError(env, kErrInvalidArgument, "detach expects a Buffer made by view()");
+    return Napi::Value();
+  }
+  if (data == nullptr) return env.Undefined();  // already detached
+  auto* start = static_cast<uint8_t*>(data);
+  uint8_t* base = mapping_->base;
+  if (start < base || start > base + mapping_->size ||
+      length > static_cast<uint64_t>(base + mapping_->size - start)) {
+    ThrowError(env, kErrInvalidArgument, "detach: the Buffer is not a view of region '" + label_ + "'");
+    return Napi::Value();
+  }
+  if (napi_detach_arraybuffer(env, array_buffer) != napi_ok) {
+    ThrowError(env, kErrSystem, "detach: the view's memory could not be detached");
+    return Napi::Value();
+  }
+  return env.Undefined();
 }
 
 // fill(offset, length, byte)

@@ -25,6 +25,7 @@ class RegionHandle : public Napi::ObjectWrap<RegionHandle> {
   Napi::Value Write(const Napi::CallbackInfo& info);
   Napi::Value ReadInto(const Napi::CallbackInfo& info);
   Napi::Value View(const Napi::CallbackInfo& info);
+  Napi::Value Detach(const Napi::CallbackInfo& info);
   Napi::Value Fill(const Napi::CallbackInfo& info);
   Napi::Value Load(const Napi::CallbackInfo& info);
   Napi::Value Store(const Napi::CallbackInfo& info);

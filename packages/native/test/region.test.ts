@@ -199,6 +199,29 @@ describe('one process', () => {
     expect(await agent.invoke('r', 'read', 4096, 2)).toEqual(Buffer.from('AA'));
   });
 
+  test('detach(): the view and its subarrays empty, the mapping goes with close()', async () => {
+    const name = uniqueName();
+    const mapped = (): boolean => fs.readFileSync('/proc/self/maps', 'utf8').includes(`/dev/shm/${name}`);
+    const region = Region.create(name, 65536);
+    const view = region.view();
+    const part = view.subarray(100, 200);
+    view.write('gone soon', 100);
+    // Only views of this region: Node's pooled memory or another region's view are refused.
+    const other = track(Region.create(uniqueName(), 4096));
+    for (const foreign of [Buffer.alloc(16), Buffer.from('pooled'), other.view()]) {
+      expect(thrown(() => region.detach(foreign)).code).toBe('ERR_INVALID_ARGUMENT');
+    }
+    region.detach(view);
+    region.detach(view); // already detached: nothing to do
+    expect(view.length).toBe(0);
+    expect(part.length).toBe(0);
+    expect(mapped()).toBe(true); // the region itself is still open
+    region.close();
+    await new Promise((resolve) => setImmediate(resolve)); // the view's finalizer runs on the loop
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(mapped()).toBe(false);
+  });
+
   test("view(): bad ranges ERR_INVALID_ARGUMENT, 'read' access ERR_PERMISSION", () => {
     const name = uniqueName();
     const r = track(Region.create(name, 4096));
