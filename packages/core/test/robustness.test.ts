@@ -43,10 +43,11 @@ describe('garbage in the region', () => {
   const capacity = 4096;
   const size = 100;
 
-  /** This process reads side b's half; a child process writes it. */
-  async function channel(): Promise<{ name: string; me: Recorded; peer: Peer; region: Region; base: number; ring: number }> {
+  /** This process reads side b's half; a child process writes it. Lent views are copied as they arrive. */
+  async function channel(receive: 'copy' | 'view' = 'copy'): Promise<{ name: string; me: Recorded; peer: Peer; region: Region; base: number; ring: number }> {
     const name = uniqueName();
-    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const me = record(new Communicator(name, capacity, { side: 'a', receive }), receive === 'copy');
+    if (receive === 'view') me.comm.on('data', (d) => me.data.push(Buffer.from(d)));
     const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
     const region = Region.open(name);
     const base = me.comm.readPosition;
@@ -266,8 +267,8 @@ describe('garbage in the region', () => {
     }
   });
 
-  test('scribbling over the ring and cursors while a stream flows: only ERR_CORRUPT, no crash or hang, then intact messages', async () => {
-    const { me, peer, region, base, ring } = await channel();
+  test.each(['copy', 'view'] as const)('scribbling over the ring and cursors while a stream flows (receive: %s): only ERR_CORRUPT, no crash or hang, then intact messages', async (receive) => {
+    const { me, peer, region, base, ring } = await channel(receive);
     try {
       me.comm.startReader();
       const writing = peer.write({ seed: 1, count: 1_000_000, size, window: 8 });
