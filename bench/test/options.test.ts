@@ -15,6 +15,12 @@ describe('bench flags', () => {
     expect(parseSize('--x', '1m')).toBe(1024 * 1024);
   });
 
+  it("takes the event API's poll windows, defaulting to the library's", () => {
+    expect(defaults()).toMatchObject({ poll: 200, pollBusy: 2000 });
+    expect(parseArgs(['--poll', '50', '--poll-busy', '200'])).toMatchObject({ poll: 50, pollBusy: 200 });
+    expect(() => parseArgs(['--poll-busy', '-1'])).toThrow(/--poll-busy/);
+  });
+
   it('returns null for --help and rejects what it does not know', () => {
     expect(parseArgs(['--help'])).toBeNull();
     expect(() => parseArgs(['--nope'])).toThrow(UsageError);
