@@ -81,7 +81,8 @@ export class RingReader {
   /**
    * Consumes every complete message published so far (up to `maxBytes` of ring per call). With
    * `borrow` (needs the ring view) whole messages are views of the ring, valid until release();
-   * messages that came in fragments are copies either way.
+   * messages that came in fragments are copies either way. A copying drain stores the head at
+   * once, which also gives back whatever an earlier borrowing drain lent.
    */
   drain(maxBytes: number, borrow = false): DrainResult {
     const half = this.#half;
