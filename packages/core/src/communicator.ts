@@ -8,6 +8,7 @@ import {
   checkOneOf,
   checkOptions,
   checkTimeout,
+  type ShmErrorCode,
 } from '@shmlink/native';
 import { bytesCodec, resolveCodec, type Codec, type CodecName } from './codecs';
 import { Half, isAlive } from './half';
@@ -46,6 +47,9 @@ export interface CommunicatorOptions<T = Buffer> {
    *  receiveSync() copies either way; ERR_UNSUPPORTED_PLATFORM where the runtime forbids external
    *  memory (Electron's V8 sandbox). docs/decisions.md §14. */
   receive?: 'copy' | 'view';
+  /** send() returns false once this many bytes wait to be committed. Default: the ring size of
+   *  the half this side writes. */
+  highWaterMark?: number;
   /** Largest message accepted or delivered, in bytes (larger ones are split into frames). Default 64 MiB. */
   maxMessageSize?: number;
   /** A write that cannot be committed within this many ms rejects ERR_TIMEOUT. Default Infinity. */
@@ -73,7 +77,7 @@ export interface ReceiveOptions {
   spin?: number;
 }
 
-const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'receive', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
+const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'receive', 'highWaterMark', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
@@ -84,6 +88,7 @@ interface Resolved {
   spin: number;
   poll: number;
   pollBusy: number;
+  highWaterMark: number | undefined;
   maxMessageSize: number;
   timeout: number;
   peerCheckInterval: number;
@@ -93,6 +98,8 @@ export interface CommunicatorEvents<T = Buffer> {
   data: [data: T];
   error: [error: ShmError];
   peer: [event: PeerEvent];
+  /** After send() returned false: everything queued has left the queue. */
+  drain: [];
   close: [];
 }
 
@@ -126,6 +133,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   #readerLoop: Promise<void> | undefined;
   #readerGeneration = 0;
   #syncQueue: Buffer[] = [];
+  /** Failures of send() messages not yet reported, by code (reported together, once per tick). */
+  #sendFailures = new Map<ShmErrorCode, { count: number; error: Error }>();
   #lastLivenessCheck = 0;
   #disposed = false;
 
@@ -291,6 +300,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
         doorbell,
         consumerBell: peerBell,
         ringView: this.#ringView(writeHalf),
+        onSendFailure: (error) => this.#sendFailed(error),
+        onDrain: () => this.emit('drain'),
       });
       this.#reader = new RingReader(readHalf, this.#options.maxMessageSize, peerBell, this.#ringView(readHalf));
       this.#peer = new PeerWatcher(readHalf);
@@ -351,6 +362,46 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       return this.#writerFor(bytes).enqueue(bytes);
     } catch (err) {
       return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Queues a message like write(), in the same order and committed the same way, without a
+   * Promise — for streams where a Promise per message costs more than the message. Returns false
+   * once `highWaterMark` bytes wait to be committed: wait for 'drain' before sending more. Bad
+   * input, a message over maxMessageSize and a disposed communicator throw at once; a message
+   * that then fails (ERR_TIMEOUT) is reported by an 'error' event, one per tick and code, counting
+   * the messages. What send() queued and dispose() could not commit is dropped; disposeAsync()
+   * waits for it.
+   */
+  send(data: Outgoing<T>): boolean {
+    const bytes = this.#encode(data);
+    const writer = this.#writerFor(bytes);
+    writer.enqueueSend(bytes);
+    if (writer.pendingBytes < (this.#options.highWaterMark ?? this.#writeHalf!.ringSize)) return true;
+    writer.wantDrain();
+    return false;
+  }
+
+  #sendFailed(error: Error): void {
+    const code: ShmErrorCode = error instanceof ShmError ? error.code : 'ERR_SYSTEM';
+    // dispose() drops what it cannot commit; the caller chose not to hear about each message.
+    if (code === 'ERR_CLOSED') return;
+    const seen = this.#sendFailures.get(code);
+    if (seen !== undefined) {
+      seen.count++;
+      return;
+    }
+    this.#sendFailures.set(code, { count: 1, error });
+    if (this.#sendFailures.size === 1) queueMicrotask(() => this.#reportSendFailures());
+  }
+
+  #reportSendFailures(): void {
+    const failures = this.#sendFailures;
+    this.#sendFailures = new Map();
+    for (const [code, { count, error }] of failures) {
+      const what = count === 1 ? '1 message' : `${count} messages`;
+      this.emit('error', new ShmError(code, `${what} queued by send() failed: ${error.message}`, { cause: error }));
     }
   }
 
@@ -641,10 +692,12 @@ function resolveOptions<T>(opts: Partial<CommunicatorOptions<T>>): Resolved {
   assertInteger(poll, 'poll', 0, 1_000_000);
   const pollBusy = opts.pollBusy ?? 2000;
   assertInteger(pollBusy, 'pollBusy', 0, 1_000_000);
+  const highWaterMark = opts.highWaterMark;
+  if (highWaterMark !== undefined) assertInteger(highWaterMark, 'highWaterMark', 1, 2 ** 32);
   const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE;
   assertInteger(maxMessageSize, 'maxMessageSize', 1, 0xffffffff);
   const timeout = checkTimeout(opts.timeout, 'timeout');
   const peerCheckInterval = opts.peerCheckInterval ?? 250;
   assertInteger(peerCheckInterval, 'peerCheckInterval', 1, 60_000);
-  return { spin, poll, pollBusy, maxMessageSize, timeout, peerCheckInterval };
+  return { spin, poll, pollBusy, highWaterMark, maxMessageSize, timeout, peerCheckInterval };
 }

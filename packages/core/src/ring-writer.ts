@@ -38,6 +38,10 @@ export interface RingWriterOptions {
   /** A view of this half's ring (Region.view) where the runtime allows one: frames are then
    *  written into the ring in place instead of through the staging buffer. */
   ringView: Buffer | null;
+  /** Told of each message queued by enqueueSend() that failed (it has no Promise to reject). */
+  onSendFailure: (error: Error) => void;
+  /** Called once the queue has emptied after wantDrain(). */
+  onDrain: () => void;
 }
 
 function noop(): void {}
@@ -75,6 +79,9 @@ export class RingWriter {
   #queue: PendingWrite[] = [];
   #queueHead = 0;
   #queued = 0;
+  /** Bytes of the queued messages not yet committed. */
+  #pendingBytes = 0;
+  #drainWanted = false;
   #scheduled = false;
   #pumping = false;
   #closed = false;
@@ -120,6 +127,16 @@ export class RingWriter {
     return this.#queue.length - this.#queueHead;
   }
 
+  /** Bytes queued and not yet committed (or failed). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Asks for onDrain() once everything queued so far has left the queue. */
+  wantDrain(): void {
+    this.#drainWanted = true;
+  }
+
   /** Bytes written but not yet consumed by the reader. */
   unread(): number {
     const head = this.#half.load(HEAD_OFFSET);
@@ -129,11 +146,21 @@ export class RingWriter {
   enqueue(data: Uint8Array): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#push(data, resolve, reject);
-      if (!this.#scheduled && !this.#pumping) {
-        this.#scheduled = true;
-        queueMicrotask(() => this.#pump());
-      }
+      this.#schedule();
     });
+  }
+
+  /** Queues a message without a Promise (send()): a failure goes to onSendFailure. */
+  enqueueSend(data: Uint8Array): void {
+    this.#push(data, noop, this.#options.onSendFailure);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (!this.#scheduled && !this.#pumping) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#pump());
+    }
   }
 
   /**
@@ -147,6 +174,7 @@ export class RingWriter {
   #push(data: Uint8Array, resolve: () => void, reject: (err: Error) => void): void {
     const timeout = this.#options.timeoutMs;
     this.#queued++;
+    this.#pendingBytes += data.length;
     this.#queue.push({ data, sent: 0, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject });
   }
 
@@ -159,6 +187,7 @@ export class RingWriter {
       const w = this.#queue[i]!;
       if (w.data !== data) continue;
       this.#queue.splice(i, 1);
+      this.#pendingBytes -= data.length;
       w.reject(new ShmError('ERR_TIMEOUT', `write of ${data.length} bytes withdrawn: no room in time`));
       return true;
     }
@@ -228,6 +257,7 @@ export class RingWriter {
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
       if (now >= w.deadline) {
+        this.#pendingBytes -= w.data.length;
         w.reject(new ShmError('ERR_TIMEOUT', `write of ${w.data.length} bytes not committed within ${this.#options.timeoutMs} ms: the reader is not consuming`));
       } else {
         kept.push(w);
@@ -235,12 +265,14 @@ export class RingWriter {
     }
     this.#queue = kept;
     this.#queueHead = 0;
+    this.#drainIfEmpty();
   }
 
   #failAll(err: Error): void {
     for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
     this.#queue = [];
     this.#queueHead = 0;
+    this.#pendingBytes = 0;
   }
 
   /** Rejects every queued write with ERR_CLOSED after committing what fits; stops the pump. */
@@ -317,6 +349,7 @@ export class RingWriter {
         if (w.sent < w.data.length) continue;
       }
       done.push(w);
+      this.#pendingBytes -= w.data.length;
       this.#queueHead++;
     }
     if (this.#queueHead === this.#queue.length) {
@@ -328,6 +361,20 @@ export class RingWriter {
     // that ignores an invalid tail would never free the space this writer waits for.
     if (this.#tail !== start || half.load(TAIL_OFFSET) !== this.#tail) this.#publish();
     for (const w of done) w.resolve();
+    this.#drainIfEmpty();
+  }
+
+  /**
+   * Tells a sender waiting for 'drain' that the queue is empty (committed or failed) — from a
+   * microtask, once this pump has returned: what the listener sends then starts a pump of its own
+   * instead of joining this one on its way to wait for space.
+   */
+  #drainIfEmpty(): void {
+    if (!this.#drainWanted || this.pending > 0 || this.#closed) return;
+    this.#drainWanted = false;
+    queueMicrotask(() => {
+      if (!this.#closed) this.#options.onDrain();
+    });
   }
 
   /** Makes everything written so far visible to the consumer, and wakes it if it sleeps. */

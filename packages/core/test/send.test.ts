@@ -1,0 +1,88 @@
+// send(): messages queued without a Promise, across real processes — order with write(),
+// backpressure through its return value and 'drain', failures as 'error' events.
+import { once } from 'node:events';
+import { Communicator } from '@shmlink/core';
+import { makeMessage, sizeFor } from './fixtures/messages';
+import { Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor } from './helpers';
+
+afterEach(cleanup);
+afterAll(() => expect(leftovers()).toEqual([]));
+
+describe('send()', () => {
+  test('interleaved with write(), everything arrives intact and in order', async () => {
+    const name = uniqueName();
+    const capacity = 16384; // small: the stream wraps the ring and often waits for room
+    const count = 20_000;
+    const maxSize = 3000;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 5, maxSize }, start: true });
+    let last: Promise<void> = Promise.resolve();
+    for (let seq = 0; seq < count; seq++) {
+      const message = makeMessage(5, seq, sizeFor(5, seq, maxSize));
+      if (seq % 3 === 0) last = me.comm.write(message);
+      else if (!me.comm.send(message)) await once(me.comm, 'drain');
+    }
+    await last;
+    await peer.call('received', { count });
+    const stats = await peer.stats();
+    expect(stats.firstProblem).toBeNull();
+    expect(stats.received).toBe(count);
+    expect(me.errors).toEqual([]);
+  }, 60_000);
+
+  test("returns false at highWaterMark while the reader does not read; 'drain' once it has caught up", async () => {
+    const name = uniqueName();
+    const capacity = 8192;
+    const me = record(new Communicator(name, capacity, { side: 'a', highWaterMark: 16 * 1024 }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 6, size: 500 } });
+    let sent = 0;
+    while (me.comm.send(makeMessage(6, sent, 500))) sent++;
+    sent++; // the one that returned false was queued too
+    // Within one tick nothing is committed yet: false came with the message that reached the mark.
+    expect(sent * 500).toBeGreaterThanOrEqual(16 * 1024);
+    expect(sent * 500).toBeLessThan(16 * 1024 + 500);
+    let drained = false;
+    me.comm.once('drain', () => {
+      drained = true;
+    });
+    await sleep(100);
+    expect(drained).toBe(false); // the ring is full and nobody reads
+    await peer.call('start');
+    await waitFor(() => drained, "'drain'");
+    await peer.call('received', { count: sent });
+    expect((await peer.stats()).firstProblem).toBeNull();
+  });
+
+  test('a message that cannot be committed in time: one ERR_TIMEOUT error event counting them', async () => {
+    const name = uniqueName();
+    const capacity = 4096;
+    const me = record(new Communicator(name, capacity, { side: 'a', timeout: 100 }));
+    await Peer.start({ name, capacity, options: { side: 'b' } }); // attached, never reads
+    for (let i = 0; i < 40; i++) me.comm.send(Buffer.alloc(200, i));
+    await waitFor(() => me.errors.length > 0, 'the timeout');
+    await sleep(50);
+    expect(me.errors.map((e) => e.code)).toEqual(['ERR_TIMEOUT']);
+    expect(me.errors[0]!.message).toMatch(/^\d+ messages queued by send\(\) failed/);
+  });
+
+  test('bad input, too large and after dispose() throw at once; dispose() drops what is left quietly', async () => {
+    const name = uniqueName();
+    const me = record(new Communicator(name, 4096, { side: 'a', maxMessageSize: 1000 }));
+    const code = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (err) {
+        return (err as { code?: string }).code;
+      }
+      return undefined;
+    };
+    expect(code(() => me.comm.send(42 as unknown as string))).toBe('ERR_INVALID_ARGUMENT');
+    expect(code(() => me.comm.send(Buffer.alloc(1001)))).toBe('ERR_MESSAGE_TOO_LARGE');
+    for (let i = 0; i < 100; i++) me.comm.send(Buffer.alloc(500)); // far more than the ring holds
+    me.comm.dispose();
+    await sleep(20);
+    expect(me.errors).toEqual([]);
+    expect(code(() => me.comm.send('late'))).toBe('ERR_CLOSED');
+    expect(() => new Communicator(uniqueName(), 4096, { highWaterMark: 0 })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+  });
+});
