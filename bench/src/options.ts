@@ -4,6 +4,9 @@ import path from 'node:path';
 export const BENCHMARKS = ['rtt', 'throughput', 'idle', 'memory'] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 
+/** How the shmlink throughput sender queues its messages. */
+export type ShmSendApi = 'send' | 'write';
+
 export interface Options {
   /** Which benchmarks run, in this order. */
   only: Benchmark[];
@@ -27,6 +30,8 @@ export interface Options {
   poll: number;
   /** `pollBusy` (µs) of the event-API communicators: the poll window while the stream is dense. */
   pollBusy: number;
+  /** How the shmlink throughput sender queues messages: send() (no Promise) or write(). */
+  shmSendApi: ShmSendApi;
   /** `spin` (µs) of receiveSync on both sides of the synchronous round trip. */
   syncSpin: number;
   /** Seconds over which the idle reader's CPU is measured. */
@@ -52,6 +57,7 @@ export function defaults(): Options {
     ipcMaxSize: 1024,
     poll: 200,
     pollBusy: 2000,
+    shmSendApi: 'send',
     syncSpin: 200,
     idleSeconds: 10,
     memoryCount: 20,
@@ -75,6 +81,8 @@ export const HELP = `Usage: pnpm bench [-- flags]
   --poll US              event-API poll window in µs (default 200, the library's)
   --poll-busy US         event-API poll window of a dense stream in µs (default 2000, the library's;
                          set it to --poll to measure without the wide window)
+  --shm-send API         how the shmlink throughput sender queues: send (default; no Promise,
+                         'drain' as a socket) or write (a Promise per message)
   --sync-spin US         spin of receiveSync in the synchronous round trip in µs (default 200)
   --idle-seconds S       idle-reader CPU window (default 10)
   --memory-count N       communicators created by the memory benchmark (default 20)
@@ -141,6 +149,12 @@ export function parseArgs(argv: readonly string[]): Options | null {
       case '--poll-busy':
         options.pollBusy = parseNumber(flag, value(), 0, 1_000_000, true);
         break;
+      case '--shm-send': {
+        const api = value();
+        if (api !== 'send' && api !== 'write') throw new UsageError(`--shm-send takes send or write, not '${api}'`);
+        options.shmSendApi = api;
+        break;
+      }
       case '--sync-spin':
         options.syncSpin = parseNumber(flag, value(), 0, 1_000_000, true);
         break;

@@ -36,7 +36,7 @@ function notes(o: Options): Record<string, string> {
     rtt: `round trip: next ping sent from the echo handler; event API poll ${o.poll} µs (${o.pollBusy} µs while dense); receiveSync + writeSync in a worker ` +
       `on both sides, spin ${o.syncSpin} µs; ${o.iterations} timed + ${o.warmup} warm-up per round, rounds pooled`,
     throughput: `one way, ${o.duration} s per run, from the first write to the last message received, median of ${o.rounds} rounds; ` +
-      `sender batches of ${o.batchBytes} bytes (at most 1024 messages); receiver event-loop delay by monitorEventLoopDelay (1 ms) while messages flow`,
+      `sender batches of ${o.batchBytes} bytes (at most 1024 messages), shmlink through ${o.shmSendApi}(); receiver event-loop delay by monitorEventLoopDelay (1 ms) while messages flow`,
     memory: `memory: RSS delta of ${o.memoryCount} communicators (reader started, one message each way) after a warm-up one and a GC`,
   };
 }

@@ -6,6 +6,7 @@ import { Communicator } from '@shmlink/core';
 import { releaseName, uniqueName } from './cleanup';
 import { Peer } from './peer';
 import { pollingArgs, type Polling } from './peers/protocol';
+import type { ShmSendApi } from './options';
 import { connectSocketPeer } from './socket-peer';
 import { encodeFrame } from './socket-framing';
 
@@ -21,10 +22,12 @@ const EMPTY = Buffer.alloc(0);
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * shmlink: write() calls of one tick are committed together; await the last of the batch. With
- * `views` the sink takes messages as views of the ring (receive: 'view').
+ * shmlink, the counterpart of the socket below: with `api` 'send', one send() per message (no
+ * Promise; false means wait for 'drain'), then a turn of the event loop; with 'write', one
+ * write() per message, awaiting the batch's last. Messages of one tick are committed together
+ * either way. With `views` the sink takes messages as views of the ring (receive: 'view').
  */
-export async function shmSender(size: number, capacity: number, polling: Polling, views: boolean): Promise<Sender> {
+export async function shmSender(size: number, capacity: number, polling: Polling, views: boolean, api: ShmSendApi): Promise<Sender> {
   const name = uniqueName();
   const payload = Buffer.alloc(size, 0x5a);
   const comm = new Communicator(name, capacity, { side: 'a', ...polling });
@@ -32,9 +35,15 @@ export async function shmSender(size: number, capacity: number, polling: Polling
   return ready({
     peer,
     sendBatch: async (count) => {
-      let last: Promise<void> | undefined;
-      for (let i = 0; i < count; i++) last = comm.write(payload);
-      await last;
+      if (api === 'write') {
+        let last: Promise<void> | undefined;
+        for (let i = 0; i < count; i++) last = comm.write(payload);
+        await last;
+        return;
+      }
+      let ok = true;
+      for (let i = 0; i < count; i++) ok = comm.send(payload);
+      await (ok ? nextTick() : once(comm, 'drain'));
     },
     sendEnd: () => comm.write(EMPTY),
     close: async () => {

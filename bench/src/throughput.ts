@@ -69,7 +69,7 @@ function openSender(transport: Transport, size: number, o: Options): Promise<Sen
   switch (transport) {
     case 'shm':
     case 'shm-view':
-      return shmSender(size, capacityFor(size), { poll: o.poll, pollBusy: o.pollBusy }, transport === 'shm-view');
+      return shmSender(size, capacityFor(size), { poll: o.poll, pollBusy: o.pollBusy }, transport === 'shm-view', o.shmSendApi);
     case 'socket':
       return socketSender(size, false);
     case 'socket-corked':

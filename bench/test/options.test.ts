@@ -19,6 +19,9 @@ describe('bench flags', () => {
     expect(defaults()).toMatchObject({ poll: 200, pollBusy: 2000 });
     expect(parseArgs(['--poll', '50', '--poll-busy', '200'])).toMatchObject({ poll: 50, pollBusy: 200 });
     expect(() => parseArgs(['--poll-busy', '-1'])).toThrow(/--poll-busy/);
+    expect(defaults().shmSendApi).toBe('send');
+    expect(parseArgs(['--shm-send', 'write'])!.shmSendApi).toBe('write');
+    expect(() => parseArgs(['--shm-send', 'post'])).toThrow(/--shm-send/);
   });
 
   it('returns null for --help and rejects what it does not know', () => {
