@@ -33,6 +33,10 @@ function run(inPlace: boolean): { tail: number; received: Buffer[] } {
       doorbell,
       consumerBell: new DoorbellRinger(`/dev/shm/${name}@nobody.bell`),
       ringView: inPlace ? ring : null,
+      onSendFailure: (err) => {
+        throw err;
+      },
+      onDrain: () => {},
     });
     const reader = new RingReader(half, 1 << 20, new DoorbellRinger(`/dev/shm/${name}@nobody.bell`));
     const received: Buffer[] = [];
