@@ -53,16 +53,19 @@ describe('send()', () => {
     expect((await peer.stats()).firstProblem).toBeNull();
   });
 
-  test('a message that cannot be committed in time: one ERR_TIMEOUT error event counting them', async () => {
+  test('messages that cannot be committed in time: ERR_TIMEOUT events that count them, not one per message', async () => {
     const name = uniqueName();
-    const capacity = 4096;
+    const capacity = 4096; // a ring of 1,792 bytes per half: 8 frames of 208 bytes fit
     const me = record(new Communicator(name, capacity, { side: 'a', timeout: 100 }));
     await Peer.start({ name, capacity, options: { side: 'b' } }); // attached, never reads
     for (let i = 0; i < 40; i++) me.comm.send(Buffer.alloc(200, i));
-    await waitFor(() => me.errors.length > 0, 'the timeout');
+    const counted = (): number => me.errors.reduce((sum, e) => sum + Number(/^(\d+) messages? queued by send\(\) failed/.exec(e.message)?.[1] ?? NaN), 0);
+    await waitFor(() => counted() >= 32, 'the timeouts');
     await sleep(50);
-    expect(me.errors.map((e) => e.code)).toEqual(['ERR_TIMEOUT']);
-    expect(me.errors[0]!.message).toMatch(/^\d+ messages queued by send\(\) failed/);
+    expect(new Set(me.errors.map((e) => e.code))).toEqual(new Set(['ERR_TIMEOUT']));
+    expect(counted()).toBe(32);
+    // One event per tick in which deadlines passed; the 40 sends' deadlines lie within a tick or two.
+    expect(me.errors.length).toBeLessThan(8);
   });
 
   test('bad input, too large and after dispose() throw at once; dispose() drops what is left quietly', async () => {
