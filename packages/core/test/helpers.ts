@@ -179,10 +179,12 @@ export class Peer {
     });
   }
 
-  static async start(config: PeerConfig, execArgv: string[] = []): Promise<Peer> {
+  /** `env` adds to the environment the process inherits. */
+  static async start(config: PeerConfig, execArgv: string[] = [], env: Record<string, string> = {}): Promise<Peer> {
     const child = fork(path.join(FIXTURES, 'peer.js'), [JSON.stringify(config)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv,
+      env: { ...process.env, ...env },
     });
     const peer = new Peer(child);
     peers.add(peer);
@@ -199,7 +201,8 @@ export class Peer {
         resolve();
       };
       child.on('message', onMessage);
-      child.once('exit', (code, signal) => reject(new Error(`peer exited before ready (${code ?? signal})`)));
+      // The IPC message saying why may arrive after the exit: give it a moment to win.
+      child.once('exit', (code, signal) => setTimeout(() => reject(new Error(`peer exited before ready (${code ?? signal})`)), 100));
     });
     return peer;
   }

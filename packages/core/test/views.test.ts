@@ -1,6 +1,7 @@
 // receive: 'view' — messages lent as views of the shared memory, across real processes.
+import { once } from 'node:events';
 import { Communicator } from '@shmlink/core';
-import { StreamChecker } from './fixtures/messages';
+import { StreamChecker, makeMessage, sizeFor } from './fixtures/messages';
 import { Peer, cleanup, filesOf, leftovers, record, uniqueName, waitFor } from './helpers';
 
 afterEach(cleanup);
@@ -97,6 +98,28 @@ describe("receive: 'view'", () => {
     expect(kinds.slice(0, 10).every(Boolean)).toBe(true);
     expect(kinds.slice(10, 50).some(Boolean)).toBe(false); // held copies
     expect(kinds.slice(50).every(Boolean)).toBe(true);
+  });
+
+  test('a peer whose runtime forbids external memory (as Electron does) copies both ways and refuses views', async () => {
+    const electronLike = { SHMLINK_NO_EXTERNAL_BUFFERS: '1' };
+    const name = uniqueName();
+    const capacity = 16384;
+    const refused = await Peer.start({ name, capacity, options: { side: 'b', receive: 'view' } }, [], electronLike).catch((err: { code?: string }) => err);
+    expect(refused).toMatchObject({ code: 'ERR_UNSUPPORTED_PLATFORM' });
+    // The peer writes through its staging buffer and reads by copying; this side uses views.
+    const me = record(new Communicator(name, capacity, { side: 'a' }), false);
+    const checker = new StreamChecker(8, { maxSize: 6000 });
+    me.comm.on('data', (d) => checker.push(d));
+    me.comm.startReader();
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, echo: true, start: true }, [], electronLike);
+    const count = 3000;
+    for (let seq = 0; seq < count; seq++) {
+      if (!me.comm.send(makeMessage(8, seq, sizeFor(8, seq, 6000)))) await once(me.comm, 'drain');
+    }
+    await waitFor(() => checker.next >= count, 'the echoes');
+    expect(checker.firstProblem).toBeNull();
+    expect((await peer.stats()).echoFailures).toEqual([]);
+    expect(me.errors).toEqual([]);
   });
 
   test('bad receive options: ERR_INVALID_ARGUMENT, and no region is left behind', () => {

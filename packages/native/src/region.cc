@@ -1,6 +1,7 @@
 #include "region.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "addon.h"
@@ -325,10 +326,14 @@ Napi::Value RegionHandle::View(const Napi::CallbackInfo& info) {
     return Napi::Value();
   auto* owner = new std::shared_ptr<Mapping>(mapping_);
   napi_value result = nullptr;
-  napi_status status = napi_create_external_buffer(
-      env, static_cast<size_t>(length), mapping_->base + offset,
-      [](napi_env, void*, void* hint) { delete static_cast<std::shared_ptr<Mapping>*>(hint); },
-      owner, &result);
+  // SHMLINK_NO_EXTERNAL_BUFFERS makes Node answer as Electron does, to exercise that path.
+  napi_status status =
+      std::getenv("SHMLINK_NO_EXTERNAL_BUFFERS") != nullptr
+          ? napi_no_external_buffers_allowed
+          : napi_create_external_buffer(
+                env, static_cast<size_t>(length), mapping_->base + offset,
+                [](napi_env, void*, void* hint) { delete static_cast<std::shared_ptr<Mapping>*>(hint); },
+                owner, &result);
   if (status != napi_ok) {
     delete owner;
     // Electron's V8 memory cage forbids memory from outside it behind an ArrayBuffer.
