@@ -47,6 +47,16 @@ export function releaseName(name: string): void {
   names.delete(name);
 }
 
+/** Ends a shmlink benchmark channel: stops its peer, disposes this side, releases the name. */
+export async function closeShmChannel(peer: { stop(): Promise<void> }, comm: { dispose(): void }, name: string): Promise<void> {
+  try {
+    await peer.stop();
+    comm.dispose();
+  } finally {
+    releaseName(name);
+  }
+}
+
 export function releaseSocketPath(file: string): void {
   fs.rmSync(file, { force: true });
   socketPaths.delete(file);

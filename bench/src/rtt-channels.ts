@@ -1,7 +1,7 @@
 // The parent's end of a ping-pong for the event-driven transports: an echo peer on the other side,
 // a way to send the ping, and a hook called with the length of each echo.
 import { Communicator } from '@shmlink/core';
-import { releaseName, uniqueName } from './cleanup';
+import { closeShmChannel, uniqueName } from './cleanup';
 import { Peer } from './peer';
 import { pollingArgs, type Polling } from './peers/protocol';
 import { connectSocketPeer } from './socket-peer';
@@ -31,14 +31,7 @@ export async function openShmChannel(size: number, polling: Polling): Promise<Pi
     },
     onReply: () => {},
     onError: () => {},
-    close: async () => {
-      try {
-        await peer.stop();
-        comm.dispose();
-      } finally {
-        releaseName(name);
-      }
-    },
+    close: () => closeShmChannel(peer, comm, name),
   };
   try {
     comm.on('data', (data) => channel.onReply(data.length));

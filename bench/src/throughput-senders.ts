@@ -3,7 +3,7 @@
 // marker (an empty message) after which the sink reports.
 import { once } from 'node:events';
 import { Communicator } from '@shmlink/core';
-import { releaseName, uniqueName } from './cleanup';
+import { closeShmChannel, uniqueName } from './cleanup';
 import { Peer } from './peer';
 import { pollingArgs, type Polling } from './peers/protocol';
 import type { ShmSendApi } from './options';
@@ -46,14 +46,7 @@ export async function shmSender(size: number, capacity: number, polling: Polling
       await (ok ? nextTick() : once(comm, 'drain'));
     },
     sendEnd: () => comm.write(EMPTY),
-    close: async () => {
-      try {
-        await peer.stop();
-        comm.dispose();
-      } finally {
-        releaseName(name);
-      }
-    },
+    close: () => closeShmChannel(peer, comm, name),
   });
 }
 
