@@ -9,6 +9,7 @@ import {
   initializeHeader,
   pauseMs,
   type HeaderSpec,
+  type RegionOptions,
 } from '@shmlink/native';
 
 // Layout (docs/protocol.md, "Segmented file"): a 64-byte header of little-endian u32 words, all
@@ -127,11 +128,7 @@ export class SegmentedFile {
 
   /** CreateNew: a new, empty file of `capacity` bytes; ERR_SHM_EXISTS when the name (or path) exists. */
   static create(name: string, capacity: number, options?: SegmentedFileCreateOptions): SegmentedFile {
-    const opts = checkOptions<SegmentedFileCreateOptions>(options, 'options', CREATE_KEYS);
-    assertInteger(capacity, 'capacity', 0, MAX_SEGMENTED_FILE_CAPACITY);
-    const settings = settingsOf(opts);
-    const region = Region.create(name, SEGMENTED_FILE_HEADER_SIZE + capacity, { path: opts.path, mode: opts.mode });
-    return SegmentedFile.#attach(name, region, settings);
+    return SegmentedFile.#make(name, capacity, options, (size, regionOptions) => Region.create(name, size, regionOptions));
   }
 
   /** OpenExisting: ERR_SHM_NOT_FOUND when there is none, ERR_LAYOUT_MISMATCH when it is not a segmented file. */
@@ -149,11 +146,20 @@ export class SegmentedFile {
 
   /** Opens the file if it exists (its capacity must be `capacity`, else ERR_LAYOUT_MISMATCH), creates it otherwise. */
   static createOrOpen(name: string, capacity: number, options?: SegmentedFileCreateOptions): SegmentedFile {
+    return SegmentedFile.#make(name, capacity, options, (size, regionOptions) => Region.createOrOpen(name, size, regionOptions));
+  }
+
+  /** create() and createOrOpen(): the same checks and sizing, a different way to get the region. */
+  static #make(
+    name: string,
+    capacity: number,
+    options: SegmentedFileCreateOptions | undefined,
+    region: (size: number, options: RegionOptions) => Region,
+  ): SegmentedFile {
     const opts = checkOptions<SegmentedFileCreateOptions>(options, 'options', CREATE_KEYS);
     assertInteger(capacity, 'capacity', 0, MAX_SEGMENTED_FILE_CAPACITY);
     const settings = settingsOf(opts);
-    const region = Region.createOrOpen(name, SEGMENTED_FILE_HEADER_SIZE + capacity, { path: opts.path, mode: opts.mode });
-    return SegmentedFile.#attach(name, region, settings);
+    return SegmentedFile.#attach(name, region(SEGMENTED_FILE_HEADER_SIZE + capacity, { path: opts.path, mode: opts.mode }), settings);
   }
 
   /** Removes the file (its region, or the file at `path`) and its mutex; ERR_SHM_NOT_FOUND when absent. */
