@@ -114,28 +114,19 @@ describe('dispose()', () => {
     expect((await peer.stats()).firstProblem).toBeNull();
   });
 
-  test('both sides leaving in order leave nothing in /dev/shm', async () => {
+  test.each([
+    ['disposes', 'disconnected'],
+    ['is killed', 'died'],
+  ] as const)('when the peer %s, the survivor leaves nothing in /dev/shm as it disposes', async (how, event) => {
     const name = uniqueName();
     const me = open(name, 4096, { side: 'a' });
     me.comm.startReader();
     const peer = await Peer.start({ name, capacity: 4096, options: { side: 'b' }, echo: true, start: true });
     await me.comm.write('ping');
     await waitFor(() => me.data.length === 1, 'the echo');
-    await peer.call('dispose');
-    await waitFor(() => me.peers.some((e) => e.type === 'disconnected'), "the peer's leave");
-    me.comm.dispose();
-    expect(filesOf(name)).toEqual([]);
-  });
-
-  test('the survivor of a killed peer leaves nothing in /dev/shm when it disposes', async () => {
-    const name = uniqueName();
-    const me = open(name, 4096, { side: 'a' });
-    me.comm.startReader();
-    const peer = await Peer.start({ name, capacity: 4096, options: { side: 'b' }, echo: true, start: true });
-    await me.comm.write('ping');
-    await waitFor(() => me.data.length === 1, 'the echo');
-    await peer.kill('SIGKILL');
-    await waitFor(() => me.peers.some((e) => e.type === 'died'), "the peer's death");
+    if (how === 'disposes') await peer.call('dispose');
+    else await peer.kill('SIGKILL');
+    await waitFor(() => me.peers.some((e) => e.type === event), `the peer's '${event}'`);
     me.comm.dispose();
     expect(filesOf(name)).toEqual([]);
   });
