@@ -353,18 +353,12 @@ Napi::Value RegionHandle::Detach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckOpen(env)) return Napi::Value();
   bool is_typed_array = false;
-  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &is_typed_array) != napi_ok || !is_typed_array) {
-    ThrowError(env, kErrInvalidArgument, "detach expects a Buffer made by view()");
-    return Napi::Value();
-  }
   napi_value array_buffer = nullptr;
-  if (napi_get_typedarray_info(env, info[0], nullptr, nullptr, nullptr, &array_buffer, nullptr) != napi_ok) {
-    ThrowError(env, kErrInvalidArgument, "detach expects a Buffer made by view()");
-    return Napi::Value();
-  }
   void* data = nullptr;
   size_t length = 0;
-  if (napi_get_arraybuffer_info(env, array_buffer, &data, &length) != napi_ok) {
+  if (info.Length() < 1 || napi_is_typedarray(env, info[0], &is_typed_array) != napi_ok || !is_typed_array ||
+      napi_get_typedarray_info(env, info[0], nullptr, nullptr, nullptr, &array_buffer, nullptr) != napi_ok ||
+      napi_get_arraybuffer_info(env, array_buffer, &data, &length) != napi_ok) {
     ThrowError(env, kErrInvalidArgument, "detach expects a Buffer made by view()");
     return Napi::Value();
   }
