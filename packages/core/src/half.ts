@@ -49,6 +49,13 @@ export class Half {
     this.maxFramePayload = maxFramePayload(this.ringSize);
   }
 
+  /** Throws unless `view` (a Buffer over the mapping) spans exactly this half's ring. */
+  checkRingView(view: Buffer): void {
+    if (view.length !== this.ringSize) {
+      throw new ShmError('ERR_INVALID_ARGUMENT', `ring view of ${view.length} bytes for a ring of ${this.ringSize}`);
+    }
+  }
+
   load(field: number): number {
     return this.region.load(this.base + field);
   }

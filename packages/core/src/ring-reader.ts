@@ -43,9 +43,7 @@ export class RingReader {
 
   /** `ringView`: a view of this half's ring (Region.view), when borrowing drains are wanted. */
   constructor(half: Half, maxMessageSize: number, producerBell: DoorbellRinger, ringView: Buffer | null = null) {
-    if (ringView !== null && ringView.length !== half.ringSize) {
-      throw new ShmError('ERR_INVALID_ARGUMENT', `ring view of ${ringView.length} bytes for a ring of ${half.ringSize}`);
-    }
+    if (ringView !== null) half.checkRingView(ringView);
     this.#half = half;
     this.#maxMessageSize = maxMessageSize;
     this.#producerBell = producerBell;

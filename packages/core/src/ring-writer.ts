@@ -90,9 +90,7 @@ export class RingWriter {
     this.#half = half;
     this.#options = options;
     const view = options.ringView;
-    if (view !== null && view.length !== half.ringSize) {
-      throw new ShmError('ERR_INVALID_ARGUMENT', `ring view of ${view.length} bytes for a ring of ${half.ringSize}`);
-    }
+    if (view !== null) half.checkRingView(view);
     this.#inPlace = view !== null;
     this.#staging = view ?? Buffer.allocUnsafeSlow(STAGING_SIZE);
     this.#header = new DataView(this.#staging.buffer, this.#staging.byteOffset, this.#staging.length);
