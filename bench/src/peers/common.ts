@@ -1,6 +1,8 @@
 // Shared by the peer scripts: control messages to and from the parent, and a clean exit on
 // 'stop', on a lost parent and on failure (the peer's own names are removed on the way out).
+import net from 'node:net';
 import { Region } from '@shmlink/native';
+import { FrameParser } from '../socket-framing';
 import { isControl, type Control } from './protocol';
 
 const stopHandlers: (() => void | Promise<void>)[] = [];
@@ -80,3 +82,21 @@ process.on('message', (msg: unknown) => {
 process.on('disconnect', () => void stop(1));
 process.on('uncaughtException', fail);
 process.on('unhandledRejection', fail);
+
+/**
+ * Connects to the parent's Unix socket at `path` and hands each length-prefixed frame to
+ * `onFrame`; reports 'ready' once connected. Destroyed on stop; an error before then fails.
+ */
+export function connectFramed(path: string, onFrame: (frame: Buffer) => void): net.Socket {
+  const socket = net.connect(path);
+  onStop(() => {
+    socket.destroy();
+  });
+  const parser = new FrameParser(onFrame);
+  socket.on('data', (chunk: Buffer) => parser.push(chunk));
+  socket.on('error', (err) => {
+    if (!isStopping()) fail(err);
+  });
+  socket.on('connect', () => send({ type: 'ready' }));
+  return socket;
+}

@@ -3,12 +3,11 @@
 //   echo.js sync   <name> <capacity> <spin>      receiveSync + writeSync in a worker thread
 //   echo.js socket <path>                        length-prefixed frames over a Unix socket
 //   echo.js ipc                                  process.send over the fork channel
-import net from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Communicator } from '@shmlink/core';
-import { FrameParser, encodeFrame } from '../socket-framing';
-import { arg, fail, isStopping, onStop, ownName, send } from './common';
+import { encodeFrame } from '../socket-framing';
+import { arg, connectFramed, fail, isStopping, onStop, ownName, send } from './common';
 import { parsePolling, type Transport } from './protocol';
 
 function echoShm(): void {
@@ -45,16 +44,7 @@ function echoSync(): void {
 }
 
 function echoSocket(): void {
-  const socket = net.connect(arg(1));
-  onStop(() => {
-    socket.destroy();
-  });
-  const parser = new FrameParser((frame) => socket.write(encodeFrame(frame)));
-  socket.on('data', (chunk: Buffer) => parser.push(chunk));
-  socket.on('error', (err) => {
-    if (!isStopping()) fail(err);
-  });
-  socket.on('connect', () => send({ type: 'ready' }));
+  const socket = connectFramed(arg(1), (frame) => socket.write(encodeFrame(frame)));
 }
 
 function echoIpc(): void {

@@ -2,10 +2,8 @@
 // payload size), measuring its event-loop delay and CPU while messages flow, then reports.
 //   sink.js shm|shm-view <size> <name> <capacity> <poll> <pollBusy>  |  sink.js socket <size> <path>  |  sink.js ipc <size>
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import net from 'node:net';
 import { Communicator } from '@shmlink/core';
-import { FrameParser } from '../socket-framing';
-import { arg, fail, isStopping, onStop, ownName, send } from './common';
+import { arg, connectFramed, fail, onStop, ownName, send } from './common';
 import { parsePolling, type Transport } from './protocol';
 
 const size = Number(arg(1));
@@ -61,16 +59,7 @@ function sinkShm(mode: 'copy' | 'view'): void {
 }
 
 function sinkSocket(): void {
-  const socket = net.connect(arg(2));
-  onStop(() => {
-    socket.destroy();
-  });
-  const parser = new FrameParser((frame) => receive(frame.length));
-  socket.on('data', (chunk: Buffer) => parser.push(chunk));
-  socket.on('error', (err) => {
-    if (!isStopping()) fail(err);
-  });
-  socket.on('connect', () => send({ type: 'ready' }));
+  connectFramed(arg(2), (frame) => receive(frame.length));
 }
 
 function sinkIpc(): void {
