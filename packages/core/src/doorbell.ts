@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { makeFifo } from '@shmlink/native';
+import { Region, makeFifo } from '@shmlink/native';
 
 // Each side's event loop sleeps on a doorbell: a FIFO that the other side writes one byte to when
 // this side announced (flag value 2) that it sleeps. The byte wakes the event loop directly
@@ -116,4 +116,13 @@ export class DoorbellRinger {
       this.#fd = -1;
     }
   }
+}
+
+/** Removes the doorbell FIFOs of channel `name`; whether there were any. */
+export function removeDoorbells(name: string): boolean {
+  let removed = false;
+  for (const entry of Region.list(`${name}@`)) {
+    if (entry.endsWith('.bell') && removeDoorbell(`/dev/shm/${entry}`)) removed = true;
+  }
+  return removed;
 }

@@ -15,8 +15,14 @@ import {
   ringSizeFor,
   wrapFor,
   type PartyFields,
-} from './layout';
+} from './ring-descriptor';
 import type { DoorbellRinger } from './doorbell';
+
+/**
+ * What the ring code needs of a mapping. In use it is @shmlink/native's Region; the framing and
+ * parsing unit tests use a plain buffer with the same methods.
+ */
+export type RingMemory = Pick<Region, 'name' | 'load' | 'store' | 'compareExchange' | 'add' | 'notify' | 'wait' | 'read' | 'write'>;
 
 /** A snapshot of one party's slot in a half header. */
 export interface PartyInfo {
@@ -28,10 +34,10 @@ export interface PartyInfo {
 
 /**
  * One half of the mapping: its geometry and typed access to its header words. The half knows the
- * layout; the ring algorithms live in ring-writer.ts and ring-reader.ts.
+ * layout; the ring algorithms live in framer.ts and ring-reader.ts.
  */
 export class Half {
-  readonly region: Region;
+  readonly region: RingMemory;
   readonly base: number;
   readonly size: number;
   readonly ringSize: number;
@@ -39,7 +45,7 @@ export class Half {
   readonly wrap: number;
   readonly maxFramePayload: number;
 
-  constructor(region: Region, base: number, size: number) {
+  constructor(region: RingMemory, base: number, size: number) {
     this.region = region;
     this.base = base;
     this.size = size;

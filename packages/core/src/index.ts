@@ -1,7 +1,8 @@
-export { Communicator, type CommunicatorOptions, type CommunicatorEvents, type Outgoing, type ReceiveOptions, type Side } from './communicator';
+export { Communicator, type CommunicatorEvents, type Outgoing, type Side } from './communicator';
+export type { CommunicatorOptions, ReceiveOptions } from './options';
 export { bytesCodec, textCodec, jsonCodec, structuredCodec, type Codec, type CodecName } from './codecs';
 export type { PeerEvent, PeerEventType } from './peer';
 export { ShmError, isShmError, type ShmErrorCode } from '@shmlink/native';
-export * as layout from './layout';
+export * as ringDescriptor from './ring-descriptor';
 export { SegmentedFile, type SegmentedFileOptions, type SegmentedFileCreateOptions } from './segmented-file';
 export { uniqueName } from './unique-name';

@@ -1,5 +1,5 @@
 import { isAlive, type Half, type PartyInfo } from './half';
-import { PRODUCER, PartyState } from './layout';
+import { PRODUCER, PartyState } from './ring-descriptor';
 
 export type PeerEventType = 'connected' | 'disconnected' | 'died' | 'restarted';
 

@@ -1,9 +1,9 @@
 import { ShmError, bufferView } from '@shmlink/native';
-import type { DoorbellRinger } from './doorbell';
 import type { Half } from './half';
-import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, PRODUCER_WAITING_OFFSET, TAIL_OFFSET, align } from './layout';
+import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, TAIL_OFFSET, align } from './ring-descriptor';
 
-interface Partial {
+/** A message arriving in fragments, being put back together. */
+interface Reassembly {
   buffer: Buffer | null; // null: the message is being skipped (too large)
   filled: number;
   total: number;
@@ -30,23 +30,26 @@ export interface DrainResult {
 export class RingReader {
   readonly #half: Half;
   readonly #maxMessageSize: number;
-  readonly #producerBell: DoorbellRinger;
+  readonly #onPublish: () => void;
   /** The ring itself, for borrowing drains (null: this reader only copies). */
   readonly #view: Buffer | null;
   #head: number;
   /** A borrowing drain moved the head without storing it yet. */
   #unreleased = false;
-  #partial: Partial | null = null;
+  #partial: Reassembly | null = null;
   #notice: ShmError | undefined;
   /** A tail value found invalid: ignored until the producer stores another one. */
   #badTail = -1;
 
-  /** `ringView`: a view of this half's ring (Region.view), when borrowing drains are wanted. */
-  constructor(half: Half, maxMessageSize: number, producerBell: DoorbellRinger, ringView: Buffer | null = null) {
+  /**
+   * `ringView`: a view of this half's ring (Region.view), when borrowing drains are wanted.
+   * `onPublish` is called after each store of the head: it wakes a producer waiting for space.
+   */
+  constructor(half: Half, maxMessageSize: number, ringView: Buffer | null, onPublish: () => void) {
     if (ringView !== null) half.checkRingView(ringView);
     this.#half = half;
     this.#maxMessageSize = maxMessageSize;
-    this.#producerBell = producerBell;
+    this.#onPublish = onPublish;
     this.#view = ringView;
     this.#head = this.#recoverHead();
   }
@@ -135,7 +138,7 @@ export class RingReader {
   #publish(): void {
     const half = this.#half;
     half.store(HEAD_OFFSET, this.#head);
-    half.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, this.#producerBell);
+    this.#onPublish();
   }
 
   /**

@@ -1,6 +1,6 @@
 // Backpressure: a writer faster than its reader waits for space instead of buffering or dropping;
 // its memory stays bounded however much it writes; the reader loses nothing while it pauses.
-import { Communicator, layout } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
 import { StreamChecker } from './fixtures/messages';
 import { Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor } from './helpers';
 
@@ -15,8 +15,8 @@ test('a fast writer and a slow reader: nothing lost, the writer waits, its memor
   const size = 16000; // one frame each; 96 MB in all, far more than the writer may hold
   const count = 6000;
   const me = record(new Communicator(name, capacity, { side: 'a' }), false);
-  const ring = layout.ringSizeFor(capacity - me.comm.readPosition);
-  const perRing = Math.floor(ring / layout.align(layout.FRAME_HEADER + size));
+  const ring = ringDescriptor.ringSizeFor(capacity - me.comm.readPosition);
+  const perRing = Math.floor(ring / ringDescriptor.align(ringDescriptor.FRAME_HEADER + size));
   const checker = new StreamChecker(14, { size });
 
   // The reader is slow: it stops itself (from inside its listener) every 250 messages for a

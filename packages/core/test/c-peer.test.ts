@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Communicator, layout } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
 import { StreamChecker, makeMessage, sizeFor } from './fixtures/messages';
 import { cleanup, leftovers, record, uniqueName, waitFor, writeStream } from './helpers';
@@ -182,8 +182,8 @@ function cMessage(seed: number, seq: number, size: number): Buffer {
 
 /** Ring and frame sizes of a half of `halfSize` bytes, from the reference implementation. */
 function geometry(halfSize: number): { ring: number; frame: number } {
-  const ring = layout.ringSizeFor(halfSize);
-  return { ring, frame: layout.maxFramePayload(ring) };
+  const ring = ringDescriptor.ringSizeFor(halfSize);
+  return { ring, frame: ringDescriptor.maxFramePayload(ring) };
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -366,7 +366,7 @@ describe('a C peer written from docs/protocol.md', () => {
     const name = uniqueName();
     const half = capacity / 2;
     const { ring, frame } = geometry(half);
-    const wrap = layout.wrapFor(ring);
+    const wrap = ringDescriptor.wrapFor(ring);
     const start = wrap - 16 * ring; // both rings start 16 laps before the wrap
     const raw = Region.create(name, capacity);
     try {
@@ -459,7 +459,7 @@ describe('a C peer written from docs/protocol.md', () => {
         header.writeUInt32LE(type, 4);
         raw.write(A + RING + (at % ring), header);
         if (body !== undefined) raw.write(A + RING + (at % ring) + 8, body);
-        return layout.align(8 + length);
+        return ringDescriptor.align(8 + length);
       };
       const message = (text: string) => {
         tail += frameAt(tail, Buffer.byteLength(text), 1, Buffer.from(text));
@@ -478,7 +478,7 @@ describe('a C peer written from docs/protocol.md', () => {
           const length = raw.load(at);
           const type = raw.load(at + 4);
           if (type === 1) echoes.push(raw.read(at + 8, length).toString());
-          bHead += type === 5 ? ring - (bHead % ring) : layout.align(8 + length);
+          bHead += type === 5 ? ring - (bHead % ring) : ringDescriptor.align(8 + length);
         }
         raw.store(B + HEAD, bHead);
       };

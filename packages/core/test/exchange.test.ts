@@ -1,6 +1,6 @@
 // Messages between two real processes: volume in both directions at once, the seed's layout,
 // edge sizes, and delivery of what was written before the reader started.
-import { Communicator, layout } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
 import { StreamChecker } from './fixtures/messages';
 import { Peer, cleanup, leftovers, record, uniqueName, waitFor, writeStream } from './helpers';
@@ -74,8 +74,8 @@ describe('edge sizes', () => {
     const capacity = 4096;
     const me = record(new Communicator(name, capacity, { side: 'a' }));
     const halfSize = me.comm.readPosition - me.comm.writePosition;
-    const ring = layout.ringSizeFor(halfSize);
-    const maxFrame = layout.maxFramePayload(ring);
+    const ring = ringDescriptor.ringSizeFor(halfSize);
+    const maxFrame = ringDescriptor.maxFramePayload(ring);
     expect(ring).toBe(Math.floor((halfSize - 256) / 8) * 8);
     expect(maxFrame).toBe(Math.floor(ring / 2 / 8) * 8 - 8);
 
@@ -101,7 +101,7 @@ describe('edge sizes', () => {
     const region = Region.open(name);
     const peer = await Peer.start({ name, capacity, options: { side: 'b' }, echo: true });
     try {
-      const ringStart = me.comm.writePosition + layout.HEADER_SIZE;
+      const ringStart = me.comm.writePosition + ringDescriptor.HEADER_SIZE;
       await me.comm.write(messages[3]!);
       expect(region.load(ringStart)).toBe(maxFrame); // frame length
       expect(region.load(ringStart + 4)).toBe(1); // MESSAGE
@@ -110,7 +110,7 @@ describe('edge sizes', () => {
       await peer.call('stop');
 
       await me.comm.write(messages[4]!);
-      const begin = ringStart + layout.align(layout.FRAME_HEADER + maxFrame);
+      const begin = ringStart + ringDescriptor.align(ringDescriptor.FRAME_HEADER + maxFrame);
       expect(region.load(begin + 4)).toBe(2); // BEGIN, to the ring's end
       expect(region.load(begin + 8)).toBe(maxFrame + 1); // the message's total length
       const firstPiece = region.load(begin) - 8;

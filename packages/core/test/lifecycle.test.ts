@@ -3,7 +3,7 @@
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Communicator, layout } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region, ShmError } from '@shmlink/native';
 import { makeMessage } from './fixtures/messages';
 import { FIXTURES, Peer, cleanup, filesOf, leftovers, open, record, rejection, sleep, uniqueName, waitFor, writeStream } from './helpers';
@@ -161,7 +161,7 @@ describe('write timeout', () => {
     const name = uniqueName();
     const capacity = 4096;
     const me = open(name, capacity, { side: 'a', timeout: 200 });
-    const ring = layout.ringSizeFor(me.comm.readPosition - me.comm.writePosition);
+    const ring = ringDescriptor.ringSizeFor(me.comm.readPosition - me.comm.writePosition);
     const big = me.comm.write(makeMessage(10, 0, 3 * ring));
     expect((await rejection(big)).code).toBe('ERR_TIMEOUT');
 

@@ -1,7 +1,7 @@
 // Distrust: a writer killed mid-stream never yields a torn message, and garbage written into the
 // region yields ERR_CORRUPT and a recovery — no crash, no hang, and the channel keeps working.
 import { randomBytes } from 'node:crypto';
-import { Communicator, layout } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
 import { StreamChecker, checkMessage, seqOf } from './fixtures/messages';
 import { Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor, type Recorded, type WriteResult } from './helpers';
@@ -51,7 +51,7 @@ describe('garbage in the region', () => {
     const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
     const region = Region.open(name);
     const base = me.comm.readPosition;
-    const ring = layout.ringSizeFor(capacity - base);
+    const ring = ringDescriptor.ringSizeFor(capacity - base);
     return { name, me, peer, region, base, ring };
   }
 
@@ -64,7 +64,7 @@ describe('garbage in the region', () => {
   }
 
   function validTail(value: number, head: number, ring: number): boolean {
-    const wrap = layout.wrapFor(ring);
+    const wrap = ringDescriptor.wrapFor(ring);
     return value < wrap && value % 8 === 0 && (value - head + wrap) % wrap <= ring;
   }
 
@@ -72,13 +72,13 @@ describe('garbage in the region', () => {
     const { me, peer, region, base, ring } = await channel();
     try {
       await peer.write({ seed: 1, count: 5, size });
-      const head = region.load(base + layout.HEAD_OFFSET);
-      const tail = region.load(base + layout.TAIL_OFFSET);
-      const ringStart = base + layout.HEADER_SIZE;
-      expect((tail - head) % ring).toBe(5 * layout.align(layout.FRAME_HEADER + size));
+      const head = region.load(base + ringDescriptor.HEAD_OFFSET);
+      const tail = region.load(base + ringDescriptor.TAIL_OFFSET);
+      const ringStart = base + ringDescriptor.HEADER_SIZE;
+      expect((tail - head) % ring).toBe(5 * ringDescriptor.align(ringDescriptor.FRAME_HEADER + size));
       region.write(ringStart + (head % ring), randomBytes(tail - head));
       // A random frame header is garbage unless it happens to look like a small known frame.
-      if (region.load(ringStart + (head % ring)) <= layout.maxFramePayload(ring)) region.store(ringStart + (head % ring), 0xfffffff0);
+      if (region.load(ringStart + (head % ring)) <= ringDescriptor.maxFramePayload(ring)) region.store(ringStart + (head % ring), 0xfffffff0);
 
       me.comm.startReader();
       await waitFor(() => me.errors.length > 0, 'an error event');
@@ -98,8 +98,8 @@ describe('garbage in the region', () => {
     const { me, peer, region, base, ring } = await channel();
     try {
       await peer.write({ seed: 1, count: 6, size });
-      const head = region.load(base + layout.HEAD_OFFSET);
-      const third = base + layout.HEADER_SIZE + ((head + 2 * layout.align(layout.FRAME_HEADER + size)) % ring);
+      const head = region.load(base + ringDescriptor.HEAD_OFFSET);
+      const third = base + ringDescriptor.HEADER_SIZE + ((head + 2 * ringDescriptor.align(ringDescriptor.FRAME_HEADER + size)) % ring);
       region.store(third, region.load(third) + 4096); // length beyond the largest frame
       region.store(third + 4, 77); // unknown type
       me.comm.startReader();
@@ -120,12 +120,12 @@ describe('garbage in the region', () => {
       me.comm.startReader();
       await peer.write({ seed: 1, count: 3, size });
       await waitFor(() => me.data.length === 3, 'the first messages');
-      const head = region.load(base + layout.HEAD_OFFSET);
+      const head = region.load(base + ringDescriptor.HEAD_OFFSET);
       let garbage: number;
       do garbage = randomBytes(4).readUInt32LE(0);
       while (validTail(garbage, head, ring));
       const cpuBefore = process.cpuUsage();
-      region.store(base + layout.TAIL_OFFSET, garbage);
+      region.store(base + ringDescriptor.TAIL_OFFSET, garbage);
       await waitFor(() => me.errors.length > 0, 'an error event'); // found at the next periodic check
       await sleep(600);
       const cpu = process.cpuUsage(cpuBefore);
@@ -143,12 +143,12 @@ describe('garbage in the region', () => {
   /** Fills side b's ring while our reader is stopped; the writer then waits for space. */
   async function fullRing(c: Awaited<ReturnType<typeof channel>>, count: number): Promise<{ writing: Promise<WriteResult> }> {
     const writing = c.peer.write({ seed: 1, count, size, window: count });
-    const frame = layout.align(layout.FRAME_HEADER + size);
-    const used = () => c.region.load(c.base + layout.TAIL_OFFSET) - c.region.load(c.base + layout.HEAD_OFFSET);
+    const frame = ringDescriptor.align(ringDescriptor.FRAME_HEADER + size);
+    const used = () => c.region.load(c.base + ringDescriptor.TAIL_OFFSET) - c.region.load(c.base + ringDescriptor.HEAD_OFFSET);
     await waitFor(() => used() > c.ring - frame, 'a full ring');
     // Until it sleeps, the writer re-commits on every event-loop turn (its poll window) and would
     // repair a garbage tail before the reader saw it: wait for the sleep it announces.
-    await waitFor(() => c.region.load(c.base + layout.PRODUCER_WAITING_OFFSET) !== 0, 'the writer asleep');
+    await waitFor(() => c.region.load(c.base + ringDescriptor.PRODUCER_WAITING_OFFSET) !== 0, 'the writer asleep');
     return { writing }; // not the promise itself: an async function would wait for it
   }
 
@@ -156,7 +156,7 @@ describe('garbage in the region', () => {
     const c = await channel();
     try {
       const { writing } = await fullRing(c, 100);
-      c.region.store(c.base + layout.TAIL_OFFSET, randomBytes(4).readUInt32LE(0) | 1); // never a cursor
+      c.region.store(c.base + ringDescriptor.TAIL_OFFSET, randomBytes(4).readUInt32LE(0) | 1); // never a cursor
       c.me.comm.startReader();
       // The reader reports the bad tail and ignores it; the waiting writer puts its own back.
       await waitFor(() => c.me.data.length === 100, 'every message', 10_000);
@@ -176,9 +176,9 @@ describe('garbage in the region', () => {
       await waitFor(() => c.me.data.length === 10, 'the first reader');
       c.me.comm.dispose(); // the first reader leaves; the writer stays
       const writing = c.peer.write({ seed: 1, from: 10, count: 100, size, window: 100 });
-      const frame = layout.align(layout.FRAME_HEADER + size);
-      await waitFor(() => c.region.load(c.base + layout.TAIL_OFFSET) - c.region.load(c.base + layout.HEAD_OFFSET) > c.ring - frame, 'a full ring');
-      c.region.store(c.base + layout.TAIL_OFFSET, randomBytes(4).readUInt32LE(0) | 1);
+      const frame = ringDescriptor.align(ringDescriptor.FRAME_HEADER + size);
+      await waitFor(() => c.region.load(c.base + ringDescriptor.TAIL_OFFSET) - c.region.load(c.base + ringDescriptor.HEAD_OFFSET) > c.ring - frame, 'a full ring');
+      c.region.store(c.base + ringDescriptor.TAIL_OFFSET, randomBytes(4).readUInt32LE(0) | 1);
 
       const next = record(new Communicator(c.name, capacity, { side: 'a' }));
       next.comm.startReader();
@@ -195,11 +195,11 @@ describe('garbage in the region', () => {
     const c = await channel();
     try {
       const { writing } = await fullRing(c, 100);
-      const head = c.region.load(c.base + layout.HEAD_OFFSET);
+      const head = c.region.load(c.base + ringDescriptor.HEAD_OFFSET);
       let garbage: number;
       do garbage = randomBytes(4).readUInt32LE(0) & ~7;
-      while (validTail(garbage, head, c.ring) || garbage >= layout.wrapFor(c.ring));
-      c.region.store(c.base + layout.TAIL_OFFSET, garbage);
+      while (validTail(garbage, head, c.ring) || garbage >= ringDescriptor.wrapFor(c.ring));
+      c.region.store(c.base + ringDescriptor.TAIL_OFFSET, garbage);
       c.me.comm.startReader();
       // What the ring held may be skipped (the reader cannot tell this tail from a reset writer's),
       // but the channel recovers: the last messages arrive intact and in order.
@@ -218,14 +218,14 @@ describe('garbage in the region', () => {
       me.comm.startReader();
       await peer.write({ seed: 1, count: 2, size });
       await waitFor(() => me.data.length === 2, 'the first messages');
-      const head = region.load(base + layout.HEAD_OFFSET);
-      const ringStart = base + layout.HEADER_SIZE;
+      const head = region.load(base + ringDescriptor.HEAD_OFFSET);
+      const ringStart = base + ringDescriptor.HEADER_SIZE;
       const fake = head + 256;
       for (let i = 0; i < 256; i += 8) {
         region.write(ringStart + ((head + i) % ring), randomBytes(8));
         region.store(ringStart + ((head + i) % ring), 0xffff0000 + i); // no frame is that long
       }
-      region.store(base + layout.TAIL_OFFSET, fake);
+      region.store(base + ringDescriptor.TAIL_OFFSET, fake);
       await waitFor(() => me.errors.length > 0, 'an error event');
       expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
 
@@ -247,7 +247,7 @@ describe('garbage in the region', () => {
       me.comm.startReader();
       await peer.write({ seed: 1, count: 2, size });
       await waitFor(() => me.data.length === 2, 'the first messages');
-      region.store(base + layout.HEAD_OFFSET, randomBytes(4).readUInt32LE(0) | 1); // never a valid cursor
+      region.store(base + ringDescriptor.HEAD_OFFSET, randomBytes(4).readUInt32LE(0) | 1); // never a valid cursor
       // The writer finds the garbage, reports it and restarts the ring; what it wrote around the
       // reset may be skipped by the reader (docs/protocol.md §6: garbage costs data, reported).
       await peer.write({ seed: 1, from: 2, count: 20, size });
@@ -273,11 +273,11 @@ describe('garbage in the region', () => {
       me.comm.startReader();
       const writing = peer.write({ seed: 1, count: 1_000_000, size, window: 8 });
       await waitFor(() => me.data.length > 100, 'the stream');
-      const ringStart = base + layout.HEADER_SIZE;
+      const ringStart = base + ringDescriptor.HEADER_SIZE;
       for (let i = 0; i < 200; i++) {
         const what = i % 10;
-        if (what === 0) region.store(base + layout.TAIL_OFFSET, randomBytes(4).readUInt32LE(0));
-        else if (what === 1) region.store(base + layout.HEAD_OFFSET, randomBytes(4).readUInt32LE(0));
+        if (what === 0) region.store(base + ringDescriptor.TAIL_OFFSET, randomBytes(4).readUInt32LE(0));
+        else if (what === 1) region.store(base + ringDescriptor.HEAD_OFFSET, randomBytes(4).readUInt32LE(0));
         else {
           const at = Math.floor(Math.random() * (ring - 64));
           region.write(ringStart + at, randomBytes(1 + Math.floor(Math.random() * 64)));

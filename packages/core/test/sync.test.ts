@@ -2,7 +2,7 @@
 // limits on the main thread; and an idle reader costs no CPU.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Communicator, layout } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
 import { StreamChecker, makeMessage } from './fixtures/messages';
 import { FIXTURES, Peer, cleanup, leftovers, open, record, sleep, uniqueName, waitFor, writeStream } from './helpers';
 
@@ -75,7 +75,7 @@ describe('writeSync on the main thread', () => {
     const name = uniqueName();
     const capacity = 4096;
     const me = open(name, capacity, { side: 'a' });
-    const ring = layout.ringSizeFor(me.comm.readPosition - me.comm.writePosition);
+    const ring = ringDescriptor.ringSizeFor(me.comm.readPosition - me.comm.writePosition);
     me.comm.writeSync(makeMessage(13, 0, 100));
     me.comm.writeSync(makeMessage(13, 1, 100));
     // Larger than the ring: it cannot be committed without waiting, and the main thread does not wait.

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { firstValueFrom, from, lastValueFrom, retry, take, toArray } from 'rxjs';
-import { Communicator, layout } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region, ShmError } from '@shmlink/native';
 import { connect, decodeJson, decodeText, encodeJson, fromCommunicator, openCommunicator, writeTo } from '@shmlink/rx';
 
@@ -94,8 +94,8 @@ describe('fromCommunicator', () => {
       await new Promise((r) => setTimeout(r, 100));
       // Garbage in the cursor of the half this side reads (side 'b' writes the upper half).
       const region = Region.open(name);
-      region.store(comm.readPosition + layout.TAIL_OFFSET, 3);
-      region.notify(comm.readPosition + layout.TAIL_OFFSET);
+      region.store(comm.readPosition + ringDescriptor.TAIL_OFFSET, 3);
+      region.notify(comm.readPosition + ringDescriptor.TAIL_OFFSET);
       region.close();
       const err = await result;
       expect(err).toBeInstanceOf(ShmError);

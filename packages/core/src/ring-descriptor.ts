@@ -1,4 +1,6 @@
-// The memory layout of one half, as constants and offset functions (docs/protocol.md draws it).
+// The ring descriptor: the memory layout of one half as constants and offset functions, apart from
+// the algorithms (framer.ts, ring-reader.ts) and from the code that owns the mapping (docs/protocol.md
+// draws it).
 // A half is [position, next position or end of mapping): a 256-byte header, then the ring.
 // Every field is a little-endian u32 on its own 4-byte boundary; the producer's and the consumer's
 // fields sit on separate 64-byte cache lines.

@@ -1,0 +1,174 @@
+import type { EventEmitter } from 'node:events';
+import { ShmError } from '@shmlink/native';
+import type { Attachment } from './attachment';
+import { bytesCodec, type Codec } from './codecs';
+import type { CommunicatorEvents } from './communicator';
+import { nextTurn } from './wait-strategy';
+
+// The reader copies about this much of the ring per batch (more only for one larger frame),
+// bounding a batch's memory and the time it holds the event loop.
+export const DRAIN_WINDOW = 128 * 1024;
+const YIELD_EVERY_MS = 2;
+
+export interface EventReaderOptions {
+  /** How often the peer's liveness is asked of the OS, and the longest sleep (ms). */
+  peerCheckInterval: number;
+  /** receive: 'view' — listeners get views of the ring, valid until they return. */
+  lendViews: boolean;
+}
+
+/**
+ * Decodes an incoming message with `codec`; a failure is reported to `emitter` as ERR_CORRUPT and
+ * the message skipped (undefined).
+ */
+export function decodeMessage<T>(codec: Codec<T>, message: Buffer, emitter: EventEmitter<CommunicatorEvents<T>>): { value: T } | undefined {
+  try {
+    return { value: codec.decode(message) };
+  } catch (cause) {
+    emitter.emit('error', new ShmError('ERR_CORRUPT', `message of ${message.length} bytes failed to decode: ${(cause as Error).message}`, { cause }));
+    return undefined;
+  }
+}
+
+/**
+ * The event side of receiving: a loop on the event loop that drains the ring in batches, emits
+ * 'peer' events for what changed about the other side, delivers messages as 'data' events, polls
+ * while traffic is dense and otherwise sleeps on the doorbell (the attachment's data wait).
+ */
+export class EventReader<T> {
+  readonly #attachment: Attachment;
+  readonly #emitter: EventEmitter<CommunicatorEvents<T>>;
+  readonly #codec: Codec<T>;
+  readonly #options: EventReaderOptions;
+  /** Whether the owner is disposed: the region is unmapped then and must not be touched. */
+  readonly #disposed: () => boolean;
+  #running = false;
+  #loop: Promise<void> | undefined;
+  #generation = 0;
+  #lastLivenessCheck = 0;
+
+  constructor(attachment: Attachment, emitter: EventEmitter<CommunicatorEvents<T>>, codec: Codec<T>, options: EventReaderOptions, disposed: () => boolean) {
+    this.#attachment = attachment;
+    this.#emitter = emitter;
+    this.#codec = codec;
+    this.#options = options;
+    this.#disposed = disposed;
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    // A loop stopped from inside a listener may still be delivering: it ends at its next check
+    // (the generation changed) and hands over what it has not delivered; the new loop waits for it.
+    this.#loop = this.#run(++this.#generation, this.#loop);
+  }
+
+  /** Stops the loop; resolves once it has handed back what it held. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    const loop = this.#loop;
+    if (loop !== undefined) {
+      this.#attachment.doorbell.interrupt();
+      await loop;
+    }
+  }
+
+  /** Marks the loop stopped without waiting (dispose() closes the doorbell, which ends its sleep). */
+  halt(): void {
+    this.#running = false;
+  }
+
+  async #run(generation: number, previous: Promise<void> | undefined): Promise<void> {
+    await previous;
+    const attachment = this.#attachment;
+    const { reader, writer, dataWait } = attachment;
+    const live = () => this.#running && !this.#disposed() && this.#generation === generation;
+    let force = true;
+    let lastYield = performance.now();
+    const window = dataWait.window;
+    const borrow = this.#options.lendViews;
+    let queued = writer.totalQueued;
+    const ready = () => reader.hasData() || this.#checkPeer(false);
+    while (live()) {
+      // Before the data, so that 'connected' precedes the first message of a new peer.
+      this.#checkPeer(force);
+      force = false;
+      // A 'peer' listener may have disposed or stopped us.
+      if (!live()) return;
+      // Messages already taken from the ring but not delivered (the reader was stopped) come first.
+      const held = attachment.held;
+      attachment.held = [];
+      const borrowed = held.length === 0 && borrow;
+      const { messages, error } = held.length > 0 ? { messages: held, error: undefined } : reader.drain(DRAIN_WINDOW, borrowed);
+      if (error !== undefined) this.#emitter.emit('error', error);
+      let delivered = 0;
+      while (delivered < messages.length && live()) this.#deliver(messages[delivered++]!);
+      if (delivered < messages.length) {
+        // A listener stopped the reader: the rest have left the ring (lent views are copied, as
+        // their space is given back now), so they wait here for the next start or receiveSync.
+        // After dispose() nobody will read them.
+        const rest = messages.slice(delivered);
+        attachment.held = borrowed ? rest.map((m) => Buffer.from(m)) : rest;
+      }
+      // The listeners are done with the lent views: the producer may overwrite them now.
+      if (borrowed && !this.#disposed()) reader.release();
+      if (!live()) return;
+      const now = performance.now();
+      if (messages.length > 0) {
+        window.arrived(now);
+        // Under a steady stream, let the event loop breathe every few milliseconds; otherwise go
+        // straight back to the ring (a yield per batch costs a loop turn per round trip).
+        if (now - lastYield > YIELD_EVERY_MS) {
+          await nextTurn();
+          lastYield = performance.now();
+        }
+        continue;
+      }
+      // A reply is likeliest right after this side sent: the poll window restarts.
+      if (writer.totalQueued !== queued) {
+        queued = writer.totalQueued;
+        window.sent(now);
+      }
+      // Shortly after traffic, poll the ring from the event loop (other events still run between
+      // polls) before sleeping: a wake-up through the doorbell costs tens to hundreds of µs on a VM.
+      // The re-check after announcing sleep covers data and also a peer that attached or left in
+      // between (it woke nobody, since the flag was not yet set).
+      const polling = window.shouldPoll(now);
+      await dataWait.wait(ready, this.#options.peerCheckInterval, () => !this.#disposed(), now);
+      if (!polling) lastYield = performance.now();
+    }
+  }
+
+  #deliver(message: Buffer): void {
+    let value: T;
+    if (this.#codec === (bytesCodec as Codec<unknown>)) {
+      value = message as T; // the default: no decoding, no wrapper object per message
+    } else {
+      const decoded = decodeMessage(this.#codec, message, this.#emitter);
+      if (decoded === undefined) return;
+      value = decoded.value;
+    }
+    try {
+      this.#emitter.emit('data', value);
+    } catch (err) {
+      // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  }
+
+  /** Emits what changed about the peer; returns whether anything did. */
+  #checkPeer(force: boolean): boolean {
+    const now = performance.now();
+    const liveness = force || now - this.#lastLivenessCheck >= this.#options.peerCheckInterval;
+    if (liveness) this.#lastLivenessCheck = now;
+    const events = this.#attachment.peer.check(liveness);
+    for (const event of events) this.#emitter.emit('peer', event);
+    return events.length > 0;
+  }
+}

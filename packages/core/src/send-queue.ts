@@ -1,0 +1,258 @@
+import { ShmError } from '@shmlink/native';
+import type { Outbound, RingFramer } from './framer';
+import type { WaitStrategy } from './wait-strategy';
+
+interface PendingWrite extends Outbound {
+  deadline: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export interface SendQueueOptions {
+  /** Rejects a write with ERR_TIMEOUT when it cannot be committed within this many ms. */
+  timeoutMs: number;
+  /** How long one sleep for space lasts before deadlines are checked again (ms). */
+  sleepSliceMs: number;
+  /** Where the pump waits for space: the producer's wait strategy of this half. */
+  space: WaitStrategy;
+  /** Told of each message queued by enqueueSend() that failed (it has no Promise to reject). */
+  onSendFailure: (error: Error) => void;
+  /** Called once the queue has emptied after wantDrain(). */
+  onDrain: () => void;
+}
+
+function noop(): void {}
+
+/**
+ * The messages waiting to be framed, kept apart from the framing itself as Node's WritableState
+ * keeps its buffer apart from the transport: call order, deadlines, withdrawal, the drain signal,
+ * and the pump that commits everything queued in the same tick together, waiting for space when
+ * the ring is full.
+ */
+export class SendQueue {
+  readonly #framer: RingFramer;
+  readonly #options: SendQueueOptions;
+  #queue: PendingWrite[] = [];
+  #queueHead = 0;
+  #totalQueued = 0;
+  /** Bytes of the queued messages not yet committed. */
+  #pendingBytes = 0;
+  #drainWanted = false;
+  #scheduled = false;
+  #pumping = false;
+  #closed = false;
+  /** The consumer's head when the poll window for space last restarted. */
+  #lastHead = -1;
+
+  constructor(framer: RingFramer, options: SendQueueOptions) {
+    this.#framer = framer;
+    this.#options = options;
+  }
+
+  /** How many messages were ever queued: lets the reader tell that this side just sent. */
+  get totalQueued(): number {
+    return this.#totalQueued;
+  }
+
+  /** Messages queued and not yet committed (or failed). */
+  get pending(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  /** Bytes queued and not yet committed (or failed). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** The consumer's head as the last commit saw it: what a wait for space must compare with. */
+  get seenHead(): number {
+    return this.#framer.seenHead;
+  }
+
+  /** Whether the consumer moved its head since it was `head`: space may have come free. */
+  headMoved(head: number): boolean {
+    return this.#framer.headMoved(head);
+  }
+
+  /** Asks for onDrain() once everything queued so far has left the queue. */
+  wantDrain(): void {
+    this.#drainWanted = true;
+  }
+
+  enqueue(data: Uint8Array): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#push(data, resolve, reject);
+      this.#schedule();
+    });
+  }
+
+  /** Queues a message without a Promise (send()): a failure goes to onSendFailure. */
+  enqueueSend(data: Uint8Array): void {
+    this.#push(data, noop, this.#options.onSendFailure);
+    this.#schedule();
+  }
+
+  /**
+   * Queues a message for a caller that commits it itself with flushSync() (writeSync): no Promise,
+   * no scheduled pump — the synchronous path's cost is the copy and the cursor store.
+   */
+  enqueueSync(data: Uint8Array, onFailure: (err: Error) => void): void {
+    this.#push(data, noop, onFailure);
+  }
+
+  #schedule(): void {
+    if (!this.#scheduled && !this.#pumping) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#pump());
+    }
+  }
+
+  #push(data: Uint8Array, resolve: () => void, reject: (err: Error) => void): void {
+    const timeout = this.#options.timeoutMs;
+    this.#totalQueued++;
+    this.#pendingBytes += data.length;
+    this.#queue.push({ data, sent: 0, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject });
+  }
+
+  /**
+   * Removes a queued write, rejecting it with ERR_TIMEOUT. One already begun is abandoned, as in
+   * #expire: otherwise writeSync would throw ERR_TIMEOUT for a message that is delivered later.
+   */
+  withdraw(data: Uint8Array): boolean {
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (w.data !== data) continue;
+      this.#queue.splice(i, 1);
+      this.#pendingBytes -= data.length;
+      w.reject(new ShmError('ERR_TIMEOUT', `write of ${data.length} bytes withdrawn: no room in time`));
+      return true;
+    }
+    return false;
+  }
+
+  /** Commits what fits now, in order, without waiting; returns whether the queue is empty. */
+  flushSync(): boolean {
+    this.#commit();
+    return this.pending === 0;
+  }
+
+  async #pump(): Promise<void> {
+    this.#scheduled = false;
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (!this.#closed && this.pending > 0) {
+        this.#commit();
+        if (this.pending === 0 || this.#closed) break;
+        this.#expire();
+        if (this.pending === 0) break;
+        await this.#waitForSpace();
+      }
+    } catch (err) {
+      this.#failAll(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Polls or sleeps until the consumer frees space, a deadline nears, or the queue closes. */
+  #waitForSpace(): Promise<void> {
+    const framer = this.#framer;
+    // Compare with the head the commit found too small, not a fresh one: space freed since then
+    // would otherwise go unnoticed, and the sleep would last the whole slice.
+    const head = framer.seenHead;
+    const space = this.#options.space;
+    const now = performance.now();
+    // While the consumer was freeing space a moment ago, poll from the event loop instead of
+    // paying a doorbell wake-up (see the Communicator's `poll`).
+    if (head !== this.#lastHead) {
+      this.#lastHead = head;
+      space.window.arrived(now);
+    }
+    const first = this.#queue[this.#queueHead];
+    const untilDeadline = first === undefined ? Infinity : first.deadline - now;
+    return space.wait(
+      () => framer.headMoved(head),
+      Math.max(0, Math.min(untilDeadline, this.#options.sleepSliceMs)),
+      () => !this.#closed,
+      now,
+    );
+  }
+
+  /**
+   * Rejects queued writes whose deadline passed. A message already begun is abandoned too, or a
+   * message larger than the free ring would wait forever despite its timeout: its fragments stay
+   * in the ring unfinished, and the consumer discards them at the next BEGIN or MESSAGE frame.
+   */
+  #expire(): void {
+    const now = performance.now();
+    const kept: PendingWrite[] = [];
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (now >= w.deadline) {
+        this.#pendingBytes -= w.data.length;
+        w.reject(new ShmError('ERR_TIMEOUT', `write of ${w.data.length} bytes not committed within ${this.#options.timeoutMs} ms: the reader is not consuming`));
+      } else {
+        kept.push(w);
+      }
+    }
+    this.#queue = kept;
+    this.#queueHead = 0;
+    this.#drainIfEmpty();
+  }
+
+  #failAll(err: Error): void {
+    for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
+    this.#queue = [];
+    this.#queueHead = 0;
+    this.#pendingBytes = 0;
+  }
+
+  /** Rejects every queued write with ERR_CLOSED after committing what fits; stops the pump. */
+  close(): void {
+    if (this.#closed) return;
+    try {
+      this.#commit();
+    } catch {
+      // the region may already be unusable; whatever is left is rejected below
+    }
+    this.#closed = true;
+    this.#failAll(new ShmError('ERR_CLOSED', 'the communicator was disposed before this write was committed'));
+  }
+
+  /** Frames as many queued messages as the free space allows, in order, and publishes them. */
+  #commit(): void {
+    const framer = this.#framer;
+    const queue = this.#queue;
+    let done = this.#queueHead;
+    framer.begin();
+    while (this.#queueHead < queue.length) {
+      const w = queue[this.#queueHead]!;
+      if (!framer.put(w)) break;
+      this.#pendingBytes -= w.data.length;
+      this.#queueHead++;
+    }
+    framer.end();
+    const committed = this.#queueHead;
+    if (committed === queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
+    // Settled after publishing, so that a caller awaiting write() finds its message in the ring.
+    for (; done < committed; done++) queue[done]!.resolve();
+    this.#drainIfEmpty();
+  }
+
+  /**
+   * Tells a sender waiting for 'drain' that the queue is empty (committed or failed) — from a
+   * microtask, once this pump has returned: what the listener sends then starts a pump of its own
+   * instead of joining this one on its way to wait for space.
+   */
+  #drainIfEmpty(): void {
+    if (!this.#drainWanted || this.pending > 0 || this.#closed) return;
+    this.#drainWanted = false;
+    queueMicrotask(() => {
+      if (!this.#closed) this.#options.onDrain();
+    });
+  }
+}
