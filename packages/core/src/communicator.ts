@@ -28,8 +28,8 @@ let opened: Region | undefined;
 
 /**
  * A duplex channel between two processes over one named shared-memory region (the successor of
- * .NET's MemoryMappedFileCommunicator: "the seed" in these comments, the sample in the articles of
- * shared/seeds whose API — ReadPosition, WritePosition, StartReader, DataReceived — this keeps). Each side writes into its half and reads the other's.
+ * .NET's MemoryMappedFileCommunicator: "the seed" in these comments, the sample the project started
+ * from, whose API — ReadPosition, WritePosition, StartReader, DataReceived — this keeps). Each side writes into its half and reads the other's.
  * Writes queue and never block the event loop; received messages come as 'data' events from a
  * reader that polls the ring on the event loop after traffic and otherwise sleeps on a doorbell
  * its peer rings, or from receiveSync() in worker threads.
