@@ -1,15 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { isMainThread } from 'node:worker_threads';
-import {
-  Region,
-  ShmError,
-  assertInteger,
-  assertMayBlock,
-  checkOneOf,
-  checkOptions,
-  checkTimeout,
-  type ShmErrorCode,
-} from '@shmlink/native';
+import { Region, ShmError, type ShmErrorCode } from '@shmlink/native';
+import { assertInteger, assertMayBlock, checkOneOf, checkOptions, checkTimeout } from '@shmlink/native/internal';
 import { bytesCodec, resolveCodec, type Codec, type CodecName } from './codecs';
 import { Half, isAlive } from './half';
 import { Doorbell, DoorbellRinger, doorbellPath, removeDoorbell } from './doorbell';

@@ -1,4 +1,5 @@
-import { ShmError, bufferView } from '@shmlink/native';
+import { ShmError } from '@shmlink/native';
+import { bufferView } from '@shmlink/native/internal';
 import type { DoorbellRinger } from './doorbell';
 import type { Half } from './half';
 import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, PRODUCER_WAITING_OFFSET, TAIL_OFFSET, align } from './layout';

@@ -1,4 +1,5 @@
-import { Region, ShmError, assertInteger, checkOptions } from '@shmlink/native';
+import { Region, ShmError } from '@shmlink/native';
+import { assertInteger, checkOptions } from '@shmlink/native/internal';
 import { CHANGE_COUNTER, FINGERPRINT, HEADER_SIZE } from './header';
 import type { FieldInfo, Layout } from './layout';
 import type { Fields, Inputs, Values } from './types';

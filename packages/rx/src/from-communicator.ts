@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { ShmError, type Communicator } from '@shmlink/core';
-import { checkOptions } from '@shmlink/native';
+import { checkOptions } from '@shmlink/native/internal';
 
 export interface FromCommunicatorOptions {
   /** Start the communicator's reader on subscribe if it is not running (default true). A reader
