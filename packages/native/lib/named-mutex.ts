@@ -50,11 +50,11 @@ export class NamedMutex {
   }
 
   static createOrOpen(name: string): NamedMutex {
-    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 2, SIZE));
+    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 'createOrOpen', SIZE));
   }
 
   static open(name: string): NamedMutex {
-    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 1, SIZE));
+    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 'open', SIZE));
   }
 
   static unlink(name: string): boolean {
