@@ -70,6 +70,10 @@ export class Watcher<F extends Fields> extends EventEmitter<WatcherEvents<F>> {
     process.nextTick(() => this.emit('close'));
   }
 
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   async #run(): Promise<void> {
     const { region, counterOffset } = this.#source;
     while (!this.#closed) {

@@ -111,3 +111,17 @@ describe('watch() across processes', () => {
     expect(messages[1]).toEqual({ field: 'controlFlags', value: 5, previous: 0 });
   });
 });
+
+describe('Symbol.dispose', () => {
+  it('closes a watcher and a struct handle (in a plain Node process), which then exits on its own', async () => {
+    const name = uniqueName();
+    const child = fork(path.join(FIXTURES, 'dispose-symbols.js'), [name]);
+    const report = new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`fixture exited with ${code} before reporting`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    expect(await report).toEqual({ symbol: 'symbol', watcherClosed: true, structOpenAfterWatcher: true, structClosed: true });
+    expect(await exited).toBe(0);
+  });
+});
