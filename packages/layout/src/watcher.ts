@@ -3,7 +3,10 @@ import { isShmError, type Region } from '@shmlink/native';
 import type { FieldInfo } from './layout';
 import type { Fields, ValueOf } from './types';
 
-/** One field that changed: the seed's PropertyChangeEventData (PropertyIdentifier, NewValue). */
+/**
+ * One field that changed: PropertyChangeEventData (PropertyIdentifier, NewValue) of seed 002, the C#
+ * article this package follows (docs/seeds.md).
+ */
 export type FieldChange<F extends Fields> = {
   [K in keyof F & string]: {
     field: K;

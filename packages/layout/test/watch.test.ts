@@ -1,4 +1,5 @@
-// Change notifications: the seed's OnPropertyUpdated, within a process and across processes.
+// Change notifications: OnPropertyUpdated of seed 002 (the C# article, docs/seeds.md), within a
+// process and across processes.
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { Controller, FIXTURES, cleanup, leftovers, open, sleep, uniqueName, until } from './helpers';

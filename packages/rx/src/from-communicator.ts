@@ -20,7 +20,8 @@ function isCommunicator<T>(value: unknown): value is Communicator<T> {
 }
 
 /**
- * The messages a Communicator receives (its DataReceived), as an Observable of Buffers (or of the
+ * The messages a Communicator receives (the DataReceived event of the .NET original, seed 003 in
+ * docs/seeds.md), as an Observable of Buffers (or of the
  * values of the communicator's codec). Listeners
  * are added on subscribe and removed on teardown; 'error' events go to `error`; the Observable
  * completes when the communicator is disposed. Unsubscribing never disposes the communicator.
