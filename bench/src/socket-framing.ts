@@ -3,7 +3,7 @@
 // frame that lies within one chunk is handed out as a view of that chunk (no copy); only a frame
 // that spans chunks is assembled, copying each of its bytes once. Nothing is ever concatenated
 // with what came before. Views are made as cheaply as shmlink's reader makes them (bufferView).
-import { bufferView } from '@shmlink/native';
+import { bufferView } from '@shmlink/native/internal';
 
 export const FRAME_HEADER = 4;
 

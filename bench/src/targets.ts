@@ -18,8 +18,8 @@ export function evaluateTargets(m: Measured): TargetRow[] {
   const rtt = (transport: Transport, size: number): RttResult | undefined =>
     m.rtt.find((r) => r.transport === transport && r.size === size);
 
-  // Verdicts against the plain socket (one write per message, as the issue's reference numbers
-  // were taken), for the faster of shmlink's two receive modes; the other mode and the ratio
+  // Verdicts against the plain socket (one write per message, the baseline the goals were set
+  // against), for the faster of shmlink's two receive modes; the other mode and the ratio
   // against the corked socket are shown beside them.
   const throughputRow = (id: string, size: number, goal: number, rate: (r: ThroughputResult) => number, unit: string): void => {
     const sock = tp('socket', size);
@@ -57,7 +57,7 @@ export function evaluateTargets(m: Measured): TargetRow[] {
   const lags = m.throughput.filter((r) => r.transport === 'shm' || r.transport === 'shm-view').map((r) => r.lagP99Ms);
   const lag = lags.length > 0 ? Math.max(...lags) : null;
   rows.push(row('event-loop-lag', 'receiver event-loop lag p99 (worst size)', '< 10 ms', lag, (v) => `${v.toFixed(2)} ms`, (v) => v < 10));
-  // The issue's formula (ΔRSS − N × capacity) undercounts when region pages stay untouched, so
+  // The target's own formula (ΔRSS − N × capacity) undercounts when region pages stay untouched, so
   // the verdict takes the larger of it and the non-shared resident memory per communicator.
   const mem = m.memory ? Math.max(m.memory.perCommunicator.beyondCapacityBytes, m.memory.perCommunicator.privateBytes) : null;
   rows.push(row('memory', 'memory per communicator beyond capacity', '<= 8 MiB', mem, formatBytes, (v) => v <= 8 * MiB));

@@ -78,7 +78,7 @@ export interface MemoryResult {
   perCommunicator: {
     /** ΔRSS / N. */
     rssBytes: number;
-    /** (ΔRSS − N × capacity) / N: the definition (negative when pages of the region stay untouched). */
+    /** (ΔRSS − N × capacity) / N: the memory target's own definition (negative when pages of the region stay untouched). */
     beyondCapacityBytes: number;
     /** (ΔRssAnon + ΔRssFile) / N: memory that is not the shared region itself (Linux). */
     privateBytes: number;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { isMainThread } from 'node:worker_threads';
-import { Region, ShmError, assertInteger, assertMayBlock, checkOptions, checkTimeout, type ShmErrorCode } from '@shmlink/native';
+import { Region, ShmError, type ShmErrorCode } from '@shmlink/native';
+import { assertInteger, assertMayBlock, checkOptions, checkTimeout } from '@shmlink/native/internal';
 import { Attachment, defaultPositions, type Side } from './attachment';
 import { bytesCodec, resolveCodec, type Codec } from './codecs';
 import { removeDoorbells } from './doorbell';

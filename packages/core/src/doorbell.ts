@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { Region, makeFifo } from '@shmlink/native';
+import { Region } from '@shmlink/native';
+import { makeFifo } from '@shmlink/native/internal';
 
 // Each side's event loop sleeps on a doorbell: a FIFO that the other side writes one byte to when
 // this side announced (flag value 2) that it sleeps. The byte wakes the event loop directly

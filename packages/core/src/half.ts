@@ -1,4 +1,5 @@
-import { ShmError, awaitHeader, processAlive, processStartTime, type Region } from '@shmlink/native';
+import { ShmError, processAlive, processStartTime, type Region } from '@shmlink/native';
+import { awaitHeader } from '@shmlink/native/internal';
 import {
   HALF_SIZE_OFFSET,
   HEADER_SIZE,

@@ -1,4 +1,4 @@
-import { assertInteger, checkOneOf, checkOptions, checkTimeout } from '@shmlink/native';
+import { assertInteger, checkOneOf, checkOptions, checkTimeout } from '@shmlink/native/internal';
 import type { Codec, CodecName } from './codecs';
 import type { Side } from './attachment';
 

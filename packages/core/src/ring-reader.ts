@@ -1,4 +1,5 @@
-import { ShmError, bufferView } from '@shmlink/native';
+import { ShmError } from '@shmlink/native';
+import { bufferView } from '@shmlink/native/internal';
 import type { Half } from './half';
 import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, TAIL_OFFSET, align } from './ring-descriptor';
 

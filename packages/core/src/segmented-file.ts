@@ -1,16 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
-import {
-  NamedMutex,
-  Region,
-  ShmError,
-  assertInteger,
-  checkOptions,
-  checkTimeout,
-  initializeHeader,
-  pauseMs,
-  type HeaderSpec,
-  type RegionOptions,
-} from '@shmlink/native';
+import { NamedMutex, Region, ShmError, type RegionOptions } from '@shmlink/native';
+import { assertInteger, checkOptions, checkTimeout, initializeHeader, pauseMs, type HeaderSpec } from '@shmlink/native/internal';
 
 // Layout (docs/protocol.md, "Segmented file"): a 64-byte header of little-endian u32 words, all
 // accessed with sequentially consistent atomics, then the data area of `capacity` bytes holding

@@ -3,7 +3,7 @@
 // larger-than-the-ring messages, 5,000-message streams in order, the event reader (doorbell wake)
 // and receiveSync/writeSync in a worker (futex wake). Both sides use a 2 s peerCheckInterval (see
 // SLOW): a forgotten wake-up shows up as seconds of delay rather than a 250 ms hiccup. Also: the
-// seed's explicit positions, cursors across the wrap, SIGTERM, a layout mismatch, and garbage
+// explicit positions of seed 003 (the .NET original, docs/seeds.md), cursors across the wrap, SIGTERM, a layout mismatch, and garbage
 // injected by hand into the rings and cursors (the distrust rules).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +19,7 @@ const C_DIR = path.join(__dirname, '..', 'c');
 // ms: the longest either side sleeps without being woken. It was 60 s, so that any missed wake-up
 // failed the test; under a loaded full-suite run one C-sends/Node-echoes case then timed out once
 // in several runs (not reproduced alone or under a CPU burner). Until that is found, a missed
-// wake-up costs at most 2 s here instead of failing the data checks; see the issue notes.
+// wake-up costs at most 2 s here instead of failing the data checks.
 const SLOW = '2000';
 const TEST_TIMEOUT = 20_000; // a wake-up that never comes fails here, not at jest's 60 s
 const TEXT = 'héllo wörld — 日本語 🎉 ∑';

@@ -1,5 +1,6 @@
-// Messages between two real processes: volume in both directions at once, the seed's layout,
-// edge sizes, and delivery of what was written before the reader started.
+// Messages between two real processes: volume in both directions at once, the seed's layout
+// (seed 003, the .NET original: positions 0 and 2000 in 4096 bytes; docs/seeds.md), edge sizes,
+// and delivery of what was written before the reader started.
 import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
 import { StreamChecker } from './fixtures/messages';

@@ -1,4 +1,4 @@
-// SegmentedFile (seed 004's MmFile): create/open error cases, segment order and capacity, corrupt
+// SegmentedFile (MmFile of seed 004, a .NET memory-mapped-file article; docs/seeds.md): create/open error cases, segment order and capacity, corrupt
 // headers and lengths, the mutex, a persisted file reopened by another process, and the seed's
 // MmfSource / MmfDestination flow across real processes. uniqueName() names everything here.
 import { fork } from 'node:child_process';

@@ -16,7 +16,8 @@ function macroCase(name: string): string {
 }
 
 /**
- * The C equivalent of a layout: the packed struct (what the seed's C++ side declared by hand),
+ * The C equivalent of a layout: the packed struct (what the C++ child of seed 002, the C# article
+ * this package follows (docs/seeds.md), declared by hand),
  * `<NAME>_shared` (the header words attach() keeps before it, then the struct), and compile-time
  * checks of every size and offset, so that a header that drifted from the layout fails to compile
  * instead of reading the wrong bytes.

@@ -1,4 +1,5 @@
-import { ShmError, assertInteger } from '@shmlink/native';
+import { ShmError } from '@shmlink/native';
+import { assertInteger } from '@shmlink/native/internal';
 import type { FieldType, ScalarType } from './types';
 
 /** How one field type is laid out, checked, encoded and decoded (little-endian, packed). */

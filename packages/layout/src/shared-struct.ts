@@ -1,4 +1,5 @@
-import { Region, ShmError, assertInteger, checkOptions } from '@shmlink/native';
+import { Region, ShmError } from '@shmlink/native';
+import { assertInteger, checkOptions } from '@shmlink/native/internal';
 import { CHANGE_COUNTER, FINGERPRINT, HEADER_SIZE } from './header';
 import type { FieldInfo, Layout } from './layout';
 import type { Fields, Inputs, Values } from './types';
@@ -21,7 +22,8 @@ const classes = new WeakMap<object, new (...args: ConstructorParameters<typeof S
  * The non-field members of an attached layout. Every property read copies the field out of the
  * region and every write copies it in (the region is copy-in/copy-out: no ArrayBuffer ever points
  * into shared memory, which Electron forbids), then bumps the change counter and wakes watchers.
- * Single fields are not atomic: guard multi-field consistency with a NamedMutex, as the seed does.
+ * Single fields are not atomic: guard multi-field consistency with a NamedMutex, as seed 002 (the
+ * C# article this package follows, docs/seeds.md) does.
  */
 export class StructHandle<F extends Fields> {
   readonly layout: Layout<F>;

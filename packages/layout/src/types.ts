@@ -1,4 +1,4 @@
-import { assertInteger } from '@shmlink/native';
+import { assertInteger } from '@shmlink/native/internal';
 
 /** The fixed-size numeric field types, named as in Rust / WebAssembly; all little-endian. */
 export type ScalarType = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64';

@@ -3,7 +3,10 @@ import { isShmError, type Region } from '@shmlink/native';
 import type { FieldInfo } from './layout';
 import type { Fields, ValueOf } from './types';
 
-/** One field that changed: the seed's PropertyChangeEventData (PropertyIdentifier, NewValue). */
+/**
+ * One field that changed: PropertyChangeEventData (PropertyIdentifier, NewValue) of seed 002, the C#
+ * article this package follows (docs/seeds.md).
+ */
 export type FieldChange<F extends Fields> = {
   [K in keyof F & string]: {
     field: K;
@@ -68,6 +71,10 @@ export class Watcher<F extends Fields> extends EventEmitter<WatcherEvents<F>> {
     // Wakes every waiter on the word (ours included); the others re-check and sleep again.
     if (!this.#source.region.closed) this.#source.region.notify(this.#source.counterOffset);
     process.nextTick(() => this.emit('close'));
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   async #run(): Promise<void> {

@@ -1,4 +1,4 @@
-// The seed's parent/child exchange with a real C program: the header comes from toCHeader(), the
+// Seed 002's parent/child exchange (the C# article, docs/seeds.md) with a real C program: the header comes from toCHeader(), the
 // C child (fixtures/controller_child.c) uses the generated struct and takes the same NamedMutex
 // through its own C implementation of the mutex protocol (fixtures/named_mutex.h).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -1,4 +1,5 @@
-// Shared by the layout tests: the seed's struct, unique names, cleanup, small waits.
+// Shared by the layout tests: the seed's struct (seed 002, the C# article, docs/seeds.md), unique
+// names, cleanup, small waits.
 import path from 'node:path';
 import { NamedMutex, Region } from '@shmlink/native';
 import { bytes, defineLayout } from '@shmlink/layout';

@@ -2,6 +2,7 @@
 import { HEADER_SIZE, RESERVED_FIELD_NAMES, bytes, defineLayout, utf8, type Fields } from '@shmlink/layout';
 import { Controller, codeOf } from './helpers';
 
+// "The seed": seed 002, the C# article the layout package follows (docs/seeds.md).
 describe('packing', () => {
   it('lays out the seed struct with 1-byte alignment in declaration order', () => {
     expect(Controller.size).toBe(8 + 8 + 5 * 4 + 1024);

@@ -1,4 +1,5 @@
-// Change notifications: the seed's OnPropertyUpdated, within a process and across processes.
+// Change notifications: OnPropertyUpdated of seed 002 (the C# article, docs/seeds.md), within a
+// process and across processes.
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { Controller, FIXTURES, cleanup, leftovers, open, sleep, uniqueName, until } from './helpers';
@@ -109,5 +110,19 @@ describe('watch() across processes', () => {
     // No kill: the child exits only if its closed watcher left nothing pending.
     expect(await exited).toBe(0);
     expect(messages[1]).toEqual({ field: 'controlFlags', value: 5, previous: 0 });
+  });
+});
+
+describe('Symbol.dispose', () => {
+  it('closes a watcher and a struct handle (in a plain Node process), which then exits on its own', async () => {
+    const name = uniqueName();
+    const child = fork(path.join(FIXTURES, 'dispose-symbols.js'), [name]);
+    const report = new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('exit', (code) => reject(new Error(`fixture exited with ${code} before reporting`)));
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    expect(await report).toEqual({ symbol: 'symbol', watcherClosed: true, structOpenAfterWatcher: true, structClosed: true });
+    expect(await exited).toBe(0);
   });
 });

@@ -26,12 +26,12 @@ export interface RegionHandle {
   flush(): void;
 }
 
-/** 0 create, 1 open, 2 create-or-open; access 0 readWrite, 1 read, 2 copyOnWrite. */
+/** disposition 0 create, 1 open, 2 create-or-open; access 0 readWrite, 1 read, 2 copyOnWrite. */
 export interface RegionHandleConstructor {
   new (
     osName: string | null,
     path: string | null,
-    mode: 0 | 1 | 2,
+    disposition: 0 | 1 | 2,
     size: number,
     access: 0 | 1 | 2,
     permissions: number,

@@ -1,11 +1,8 @@
+// The public API of @shmlink/native. Helpers shared with the other @shmlink packages live in
+// ./internal (imported as '@shmlink/native/internal'), outside this API.
 export { ShmError, isShmError, type ShmErrorCode } from './errors';
 export { Region, type Access, type RegionOptions, type OpenOptions, type WaitOutcome } from './region';
 export { NamedEvent, type NamedEventOptions } from './named-event';
 export { NamedMutex, type LockResult } from './named-mutex';
 export { processAlive, processStartTime } from './process';
-export { toOsName, maxNameLength } from './names';
-export { initializeHeader, awaitHeader, pauseMs, type HeaderSpec, type HeaderTarget } from './header';
-export { assertInteger, checkTimeout, checkOptions, checkOneOf } from './validate';
-export { assertMayBlock } from './region';
-export { makeFifo } from './fifo';
-export { bufferView } from './buffer-view';
+export { maxNameLength } from './names';

@@ -36,7 +36,7 @@ export class NamedEvent {
 
   static createOrOpen(name: string, options?: NamedEventOptions): NamedEvent {
     const opts = checkOptions<NamedEventOptions>(options, 'options', ['manualReset', 'initialState']);
-    const region = openPrefixed(EVENT_PREFIX, name, 2, SIZE);
+    const region = openPrefixed(EVENT_PREFIX, name, 'createOrOpen', SIZE);
     try {
       initializeHeader(region, { what: 'named event', magic: MAGIC, version: VERSION, magicOffset: 0, versionOffset: 4 }, () => {
         region.store(FLAGS, opts.manualReset === true ? 1 : 0);
@@ -50,7 +50,7 @@ export class NamedEvent {
   }
 
   static open(name: string): NamedEvent {
-    const region = openPrefixed(EVENT_PREFIX, name, 1, SIZE);
+    const region = openPrefixed(EVENT_PREFIX, name, 'open', SIZE);
     try {
       initializeHeader(region, { what: 'named event', magic: MAGIC, version: VERSION, magicOffset: 0, versionOffset: 4 }, () => {});
     } catch (err) {

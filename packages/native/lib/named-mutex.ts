@@ -15,7 +15,7 @@ const OWNER = 8;
 const ABANDONED = 12;
 const SIZE = 64;
 const WAITERS = 0x80000000;
-const PID_MASK = 0x7fffffff;
+const THREAD_ID_MASK = 0x7fffffff;
 // A dead owner never wakes anyone: waiters re-check the owner's liveness this often.
 const LIVENESS_POLL_MS = 100;
 export const MUTEX_PREFIX = 'shmlink.mx.';
@@ -50,11 +50,11 @@ export class NamedMutex {
   }
 
   static createOrOpen(name: string): NamedMutex {
-    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 2, SIZE));
+    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 'createOrOpen', SIZE));
   }
 
   static open(name: string): NamedMutex {
-    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 1, SIZE));
+    return NamedMutex.#wrap(name, openPrefixed(MUTEX_PREFIX, name, 'open', SIZE));
   }
 
   static unlink(name: string): boolean {
@@ -96,7 +96,7 @@ export class NamedMutex {
     const me = contended ? (this.#owner | WAITERS) >>> 0 : this.#owner;
     const seen = this.#region.compareExchange(OWNER, 0, me);
     if (seen === 0) return this.#acquired();
-    const owner = seen & PID_MASK;
+    const owner = seen & THREAD_ID_MASK;
     if (!binding.processAlive(owner)) {
       // The owner died holding it: take it over, and tell the caller.
       if (this.#region.compareExchange(OWNER, seen, (this.#owner | (seen & WAITERS)) >>> 0) === seen) {
@@ -150,7 +150,7 @@ export class NamedMutex {
   }
 
   #timeout(timeoutMs: number | undefined): ShmError {
-    const owner = this.#region.load(OWNER) & PID_MASK;
+    const owner = this.#region.load(OWNER) & THREAD_ID_MASK;
     return new ShmError('ERR_TIMEOUT', `named mutex '${this.name}' still held by thread ${owner} after ${timeoutMs} ms`);
   }
 

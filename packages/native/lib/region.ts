@@ -7,6 +7,8 @@ import { assertInteger, checkOneOf, checkOptions, checkTimeout } from './validat
 
 export type { WaitOutcome } from './binding';
 export type Access = 'readWrite' | 'read' | 'copyOnWrite';
+/** What opening does about an existing object; `mode` is only ever the permission bits. */
+export type Disposition = 'create' | 'open' | 'createOrOpen';
 
 export interface RegionOptions {
   /** Map this file instead of POSIX shared memory: a persisted region that outlives every process. */
@@ -22,7 +24,9 @@ export interface OpenOptions extends RegionOptions {
   size?: number;
 }
 
+// The addon takes both as their index here.
 const ACCESS: readonly Access[] = ['readWrite', 'read', 'copyOnWrite'];
+const DISPOSITION: readonly Disposition[] = ['create', 'open', 'createOrOpen'];
 const OPTION_KEYS = ['path', 'access', 'mode', 'size'] as const;
 // mmap cannot map more than the address space; 2^46 keeps every offset exact in a double.
 const MAX_SIZE = 2 ** 46;
@@ -46,7 +50,7 @@ export function assertMayBlock(what: string): void {
 export let openPrefixed: (
   prefix: string,
   name: string,
-  mode: 0 | 1 | 2,
+  disposition: Disposition,
   size: number,
   options?: OpenOptions,
 ) => Region;
@@ -85,19 +89,19 @@ export class Region {
 
   /** Creates a new region; fails with ERR_SHM_EXISTS when the name (or file) already exists. */
   static create(name: string, size: number, options?: RegionOptions): Region {
-    return Region.#open(name, 0, size, options);
+    return Region.#open(name, 'create', size, options);
   }
 
   /** Opens an existing region; fails with ERR_SHM_NOT_FOUND when there is none. */
   static open(name: string, options?: OpenOptions): Region {
     const opts = checkOptions<OpenOptions>(options, 'options', OPTION_KEYS);
     if (opts.size !== undefined) assertInteger(opts.size, 'size', 1, MAX_SIZE);
-    return Region.#open(name, 1, opts.size ?? 0, opts);
+    return Region.#open(name, 'open', opts.size ?? 0, opts);
   }
 
   /** Opens the region if it exists (its size must equal `size`), creates it otherwise. */
   static createOrOpen(name: string, size: number, options?: RegionOptions): Region {
-    return Region.#open(name, 2, size, options);
+    return Region.#open(name, 'createOrOpen', size, options);
   }
 
   /** Removes a shared-memory name (the memory lives on until every mapping of it is closed). */
@@ -137,26 +141,26 @@ export class Region {
   }
 
   static {
-    openPrefixed = (prefix, name, mode, size, options) => Region.#open(name, mode, size, options, prefix);
+    openPrefixed = (prefix, name, disposition, size, options) => Region.#open(name, disposition, size, options, prefix);
   }
 
-  static #open(name: string, mode: 0 | 1 | 2, size: number, options: OpenOptions | undefined, prefix = ''): Region {
+  static #open(name: string, disposition: Disposition, size: number, options: OpenOptions | undefined, prefix = ''): Region {
     const opts = checkOptions<OpenOptions>(options, 'options', OPTION_KEYS);
     const osName = toOsName(name, prefix);
-    if (mode !== 1) assertInteger(size, 'size', 1, MAX_SIZE);
+    if (disposition !== 'open') assertInteger(size, 'size', 1, MAX_SIZE);
     const access = checkOneOf(opts.access, 'access', ACCESS, 'readWrite');
     const permissions = opts.mode ?? 0o600;
     assertInteger(permissions, 'mode', 0, 0o777);
     if (opts.path !== undefined && (typeof opts.path !== 'string' || opts.path.length === 0)) {
       throw new ShmError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
     }
-    if (mode !== 1 && access === 'read') {
+    if (disposition !== 'open' && access === 'read') {
       throw new ShmError('ERR_INVALID_ARGUMENT', "access 'read' can only open an existing region");
     }
     const handle = new binding.RegionHandle(
       opts.path === undefined ? osName : null,
       opts.path ?? null,
-      mode,
+      DISPOSITION.indexOf(disposition) as 0 | 1 | 2,
       size,
       ACCESS.indexOf(access) as 0 | 1 | 2,
       permissions,

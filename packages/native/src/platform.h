@@ -11,7 +11,8 @@
 namespace shmlink {
 
 enum class Access { kReadWrite = 0, kRead = 1, kCopyOnWrite = 2 };
-enum class OpenMode { kCreate = 0, kOpen = 1, kCreateOrOpen = 2 };
+// What opening does about an existing object (not the permission bits, which are `permissions`).
+enum class Disposition { kCreate = 0, kOpen = 1, kCreateOrOpen = 2 };
 enum class WaitResult { kOk = 0, kNotEqual = 1, kTimedOut = 2 };
 
 // Returned by every function of a platform that has no backend yet.
@@ -20,7 +21,7 @@ constexpr int kUnsupportedPlatform = -1;
 struct OpenRequest {
   std::string os_name;  // "/name" for shared memory; empty when path is set
   std::string path;     // file to map (persisted region); empty for shared memory
-  OpenMode mode;
+  Disposition disposition;
   Access access;
   uint64_t size;        // required for create; 0 = any when opening
   uint32_t permissions; // e.g. 0600

@@ -97,12 +97,12 @@ int OpenExisting(const OpenRequest& r, OpenResult* out) {
 }  // namespace
 
 int PlatformOpen(const OpenRequest& r, OpenResult* out) {
-  switch (r.mode) {
-    case OpenMode::kCreate:
+  switch (r.disposition) {
+    case Disposition::kCreate:
       return Create(r, out);
-    case OpenMode::kOpen:
+    case Disposition::kOpen:
       return OpenExisting(r, out);
-    case OpenMode::kCreateOrOpen: {
+    case Disposition::kCreateOrOpen: {
       // Create and open race with other processes doing the same; a few rounds settle it.
       for (int attempt = 0; attempt < 8; attempt++) {
         int err = Create(r, out);

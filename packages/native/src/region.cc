@@ -144,7 +144,7 @@ Napi::Function RegionHandle::Init(Napi::Env env) {
       });
 }
 
-// new RegionHandle(osName: string | null, path: string | null, mode: 0|1|2, size: number,
+// new RegionHandle(osName: string | null, path: string | null, disposition: 0|1|2, size: number,
 //                  access: 0|1|2, permissions: number)
 RegionHandle::RegionHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RegionHandle>(info) {
   Napi::Env env = info.Env();
@@ -159,28 +159,28 @@ RegionHandle::RegionHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Re
     ThrowError(env, kErrInvalidArgument, "exactly one of a shared-memory name and a path is needed");
     return;
   }
-  uint64_t mode = 0, size = 0, access = 0, permissions = 0;
-  if (!ToIndex(env, info[2], "mode", &mode) || !ToIndex(env, info[3], "size", &size) ||
+  uint64_t disposition = 0, size = 0, access = 0, permissions = 0;
+  if (!ToIndex(env, info[2], "disposition", &disposition) || !ToIndex(env, info[3], "size", &size) ||
       !ToIndex(env, info[4], "access", &access) ||
       !ToIndex(env, info[5], "permissions", &permissions)) {
     return;
   }
-  if (mode > 2 || access > 2 || permissions > 0777) {
-    ThrowError(env, kErrInvalidArgument, "mode, access or permissions out of range");
+  if (disposition > 2 || access > 2 || permissions > 0777) {
+    ThrowError(env, kErrInvalidArgument, "disposition, access or permissions out of range");
     return;
   }
-  request.mode = static_cast<OpenMode>(mode);
+  request.disposition = static_cast<Disposition>(disposition);
   request.access = static_cast<Access>(access);
   request.size = size;
   request.permissions = static_cast<uint32_t>(permissions);
   label_ = request.path.empty() ? request.os_name : request.path;
   persisted_ = !request.path.empty();
 
-  if (request.mode != OpenMode::kOpen && request.access == Access::kRead) {
+  if (request.disposition != Disposition::kOpen && request.access == Access::kRead) {
     ThrowError(env, kErrInvalidArgument, "a region cannot be created with access 'read'");
     return;
   }
-  if (request.mode != OpenMode::kOpen && size == 0) {
+  if (request.disposition != Disposition::kOpen && size == 0) {
     ThrowError(env, kErrInvalidArgument, "size must be > 0 to create a region");
     return;
   }

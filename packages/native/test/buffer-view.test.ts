@@ -1,4 +1,4 @@
-import { bufferView } from '@shmlink/native';
+import { bufferView } from '@shmlink/native/internal';
 
 describe('bufferView', () => {
   test('is an ordinary Buffer sharing the memory of its source, at the given offset', () => {

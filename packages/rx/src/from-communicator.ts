@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { ShmError, type Communicator } from '@shmlink/core';
-import { checkOptions } from '@shmlink/native';
+import { checkOptions } from '@shmlink/native/internal';
 
 export interface FromCommunicatorOptions {
   /** Start the communicator's reader on subscribe if it is not running (default true). A reader
@@ -20,7 +20,8 @@ function isCommunicator<T>(value: unknown): value is Communicator<T> {
 }
 
 /**
- * The messages a Communicator receives (its DataReceived), as an Observable of Buffers (or of the
+ * The messages a Communicator receives (the DataReceived event of the .NET original, seed 003 in
+ * docs/seeds.md), as an Observable of Buffers (or of the
  * values of the communicator's codec). Listeners
  * are added on subscribe and removed on teardown; 'error' events go to `error`; the Observable
  * completes when the communicator is disposed. Unsubscribing never disposes the communicator.

@@ -1,3 +1,3 @@
 export { fromCommunicator, type FromCommunicatorOptions } from './from-communicator';
-export { connect, openCommunicator } from './connect';
+export { openCommunicator, openMessages } from './open-communicator';
 export { writeTo, decodeText, decodeJson, encodeJson } from './operators';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { firstValueFrom, from, lastValueFrom, retry, take, toArray } from 'rxjs';
 import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region, ShmError } from '@shmlink/native';
-import { connect, decodeJson, decodeText, encodeJson, fromCommunicator, openCommunicator, writeTo } from '@shmlink/rx';
+import { decodeJson, decodeText, encodeJson, fromCommunicator, openCommunicator, openMessages, writeTo } from '@shmlink/rx';
 
 const CAPACITY = 64 * 1024;
 let counter = 0;
@@ -172,7 +172,7 @@ describe('writeTo', () => {
   });
 });
 
-describe('connect', () => {
+describe('openCommunicator and openMessages', () => {
   it('opens once for several subscribers and disposes after the last leaves', async () => {
     const comm$ = openCommunicator(name, CAPACITY, { side: 'a' });
     const seen: Communicator[] = [];
@@ -187,7 +187,7 @@ describe('connect', () => {
   });
 
   it('shares the messages between subscribers and leaves the region after the last', async () => {
-    const messages$ = connect(name, CAPACITY, { side: 'a' }).pipe(decodeText());
+    const messages$ = openMessages(name, CAPACITY, { side: 'a' }).pipe(decodeText());
     const a: string[] = [];
     const b: string[] = [];
     const s1 = messages$.subscribe((m) => a.push(m));
@@ -203,7 +203,7 @@ describe('connect', () => {
   });
 
   it('sends an opening failure to error', async () => {
-    const err = await firstValueFrom(connect('bad/name', CAPACITY)).catch((e: unknown) => e);
+    const err = await firstValueFrom(openMessages('bad/name', CAPACITY)).catch((e: unknown) => e);
     expect((err as ShmError).code).toBe('ERR_INVALID_NAME');
   });
 });

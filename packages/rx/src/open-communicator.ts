@@ -21,9 +21,10 @@ export function openCommunicator<T = Buffer>(name: string, capacity: number, opt
 
 /**
  * The messages of a communicator opened on subscribe, shared between subscribers and disposed when
- * the last one leaves — `openCommunicator` and `fromCommunicator` in one.
+ * the last one leaves — `openCommunicator` and `fromCommunicator` in one. (Not named `connect`:
+ * RxJS has a `connect` operator of its own.)
  */
-export function connect<T = Buffer>(name: string, capacity: number, options?: CommunicatorOptions<T>): Observable<T> {
+export function openMessages<T = Buffer>(name: string, capacity: number, options?: CommunicatorOptions<T>): Observable<T> {
   return openCommunicator<T>(name, capacity, options).pipe(
     switchMap((comm) => fromCommunicator(comm)),
     share({ resetOnRefCountZero: true }),
