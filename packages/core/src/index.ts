@@ -3,5 +3,3 @@ export { bytesCodec, textCodec, jsonCodec, structuredCodec, type Codec, type Cod
 export type { PeerEvent, PeerEventType } from './peer';
 export { ShmError, isShmError, type ShmErrorCode } from '@shmlink/native';
 export * as layout from './layout';
-export { SegmentedFile, type SegmentedFileOptions, type SegmentedFileCreateOptions } from './segmented-file';
-export { uniqueName } from './unique-name';
