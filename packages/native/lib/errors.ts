@@ -1,8 +1,8 @@
 /**
- * The stable error codes of @shmlink/native and @shmlink/core. Tests and callers match on `code`,
- * never on `message`. A package above may add its own codes with a subclass of ShmError (as
- * @shmlink/segmented-file's SegmentedFileError does), so this list names only the codes of the
- * channel and of the OS objects under it.
+ * The stable error codes of @shmlink/native and of the channel's packages above it (core, rx,
+ * layout). Tests and callers match on `code`, never on `message`. A package with codes of its own
+ * declares them in a subclass of ShmError (as @shmlink/segmented-file's SegmentedFileError does):
+ * this list never names them.
  */
 export type ShmErrorCode =
   | 'ERR_SHM_NOT_FOUND'
