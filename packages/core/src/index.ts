@@ -4,5 +4,3 @@ export { bytesCodec, textCodec, jsonCodec, structuredCodec, type Codec, type Cod
 export type { PeerEvent, PeerEventType } from './peer';
 export { ShmError, isShmError, type ShmErrorCode } from '@shmlink/native';
 export * as ringDescriptor from './ring-descriptor';
-export { SegmentedFile, type SegmentedFileOptions, type SegmentedFileCreateOptions } from './segmented-file';
-export { uniqueName } from './unique-name';

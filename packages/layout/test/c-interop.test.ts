@@ -1,6 +1,6 @@
 // Seed 002's parent/child exchange (the C# article, docs/seeds.md) with a real C program: the header comes from toCHeader(), the
 // C child (fixtures/controller_child.c) uses the generated struct and takes the same NamedMutex
-// through its own C implementation of the mutex protocol (fixtures/named_mutex.h).
+// through the C implementation of the mutex protocol in peers/c/named_mutex.h.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,12 +10,14 @@ import { bytes, defineLayout, utf8 } from '@shmlink/layout';
 import { Controller, FIXTURES, cleanup, leftovers, open, sleep, uniqueName, until } from './helpers';
 
 const CFLAGS = ['-std=c11', '-Wall', '-Wextra', '-Wpedantic', '-Werror'];
+// The shmlink side in C (peers/c): controller_child.c includes its named_mutex.h.
+const C_PEERS = path.join(__dirname, '..', '..', '..', 'peers', 'c');
 let dir = '';
 let child: ChildProcess | undefined;
 
-/** Compiles C source with the generated header on the include path; returns gcc's result. */
+/** Compiles C source with the generated header and peers/c on the include path; returns gcc's result. */
 function gcc(args: string[]) {
-  return spawnSync('gcc', [...CFLAGS, '-I', dir, '-I', FIXTURES, ...args], { encoding: 'utf8' });
+  return spawnSync('gcc', [...CFLAGS, '-I', dir, '-I', C_PEERS, ...args], { encoding: 'utf8' });
 }
 
 beforeAll(() => {

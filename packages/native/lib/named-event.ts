@@ -3,8 +3,7 @@ import { Region, assertMayBlock, openPrefixed, unlinkPrefixed } from './region';
 import { checkOptions, checkTimeout } from './validate';
 import { driveAsync, driveBlocking, type WaitStep } from './wait-steps';
 
-// Layout of a named event's region (all little-endian u32):
-//   0 magic 'SLEV'   4 version   8 state (0 reset, 1 set)   12 flags (bit 0: manual reset)
+// The object's layout and the set / reset / wait protocol: docs/protocol.md, section "Named event".
 const MAGIC = 0x56454c53;
 const VERSION = 1;
 const STATE = 8;

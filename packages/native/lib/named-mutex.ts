@@ -5,10 +5,8 @@ import { Region, assertMayBlock, openPrefixed, unlinkPrefixed } from './region';
 import { checkTimeout } from './validate';
 import { driveAsync, driveBlocking, type WaitStep } from './wait-steps';
 
-// Layout of a named mutex's region (little-endian u32):
-//   0 magic 'SLMX'   4 version   8 owner: 0 free, else owner thread id | WAITERS   12 abandoned flag
-// The owner is the OS thread id (the pid for a process's main thread): a worker thread that is
-// terminated holding the lock never runs JS again to release it, but its id stops being alive.
+// The object's layout and the lock / unlock / abandon protocol, which a C program shares
+// (peers/c/named_mutex.h): docs/protocol.md, section "Named mutex".
 const MAGIC = 0x584d4c53;
 const VERSION = 1;
 const OWNER = 8;

@@ -12,7 +12,7 @@ const UNBIASED_LIMIT = 256 - (256 % ALPHABET.length);
  * the default prefix the name still fits macOS's limit (maxNameLength = 19 there, which already
  * leaves room for the "shmlink.mx." prefix of the mutex named after it).
  */
-export const UNIQUE_NAME_RANDOM_LENGTH = 12;
+const UNIQUE_NAME_RANDOM_LENGTH = 12;
 const PREFIX_PATTERN = /^[A-Za-z0-9]*$/;
 
 /**

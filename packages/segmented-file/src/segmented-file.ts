@@ -1,74 +1,18 @@
-import { isMainThread } from 'node:worker_threads';
 import { NamedMutex, Region, ShmError, type RegionOptions } from '@shmlink/native';
-import { assertInteger, checkOptions, checkTimeout, initializeHeader, pauseMs, type HeaderSpec } from '@shmlink/native/internal';
-
-// Layout (docs/protocol.md, "Segmented file"): a 64-byte header of little-endian u32 words, all
-// accessed with sequentially consistent atomics, then the data area of `capacity` bytes holding
-// the segments back to back, each an Int32 (little-endian) length and then that many bytes.
-export const SEGMENTED_FILE_HEADER_SIZE = 64;
-const MAGIC_OFFSET = 0;
-const VERSION_OFFSET = 4;
-const CAPACITY_OFFSET = 8;
-const COUNT_OFFSET = 12;
-const USED_OFFSET = 16;
-const MAGIC = 0x46534c53; // 'SLSF' in memory order
-const VERSION = 1;
-const LENGTH_PREFIX = 4;
-/** Lengths are Int32 as in the seed, so the data area (and every offset in it) stays below 2^31. */
-export const MAX_SEGMENTED_FILE_CAPACITY = 2 ** 31 - SEGMENTED_FILE_HEADER_SIZE;
-const MAX_SEGMENT_INDEX = 2 ** 31 - 1;
-const SPEC: HeaderSpec = {
-  what: 'segmented file',
-  magic: MAGIC,
-  version: VERSION,
-  magicOffset: MAGIC_OFFSET,
-  versionOffset: VERSION_OFFSET,
-};
-const DEFAULT_LOCK_TIMEOUT_MS = 5000;
-/**
- * A synchronous call on Node's main thread may not sleep in the kernel (NamedMutex.lock is refused
- * there), so it polls tryLock with 1 ms pauses — and never for longer than this, whatever
- * lockTimeoutMs says: a critical section here is one memcpy, so a holder that keeps the lock this
- * long is stuck or dead, and freezing the event loop for it would be worse than ERR_TIMEOUT.
- */
-export const MAIN_THREAD_LOCK_BUDGET_MS = 100;
-
-export interface SegmentedFileOptions {
-  /** Map this file instead of POSIX shared memory: a persisted file that outlives every process. */
-  path?: string;
-  /**
-   * Take a NamedMutex named after the file around every read and write (default true). Off: the
-   * caller guarantees that writers never overlap (the checks still keep every read in range).
-   */
-  synchronize?: boolean;
-  /** How long a read or write waits for the mutex (ms, default 5000; see MAIN_THREAD_LOCK_BUDGET_MS). */
-  lockTimeoutMs?: number;
-}
-
-export interface SegmentedFileCreateOptions extends SegmentedFileOptions {
-  /** Permission bits of the created region or file, default 0o600. */
-  mode?: number;
-}
-
-const OPEN_KEYS = ['path', 'synchronize', 'lockTimeoutMs'] as const;
-const CREATE_KEYS = [...OPEN_KEYS, 'mode'] as const;
-
-interface Settings {
-  path: string | undefined;
-  synchronize: boolean;
-  lockTimeoutMs: number;
-}
-
-function settingsOf(opts: Partial<SegmentedFileCreateOptions>): Settings {
-  if (opts.synchronize !== undefined && typeof opts.synchronize !== 'boolean') {
-    throw new ShmError('ERR_INVALID_ARGUMENT', `synchronize=${String(opts.synchronize)} expected a boolean`);
-  }
-  return {
-    path: opts.path,
-    synchronize: opts.synchronize ?? true,
-    lockTimeoutMs: opts.lockTimeoutMs === undefined ? DEFAULT_LOCK_TIMEOUT_MS : checkTimeout(opts.lockTimeoutMs, 'lockTimeoutMs'),
-  };
-}
+import { assertInteger, checkOptions, initializeHeader } from '@shmlink/native/internal';
+import { SegmentedFileError } from './errors';
+import { Exclusive } from './exclusive';
+import {
+  CAPACITY_OFFSET,
+  COUNT_OFFSET,
+  HEADER_SPEC,
+  LENGTH_PREFIX,
+  MAX_SEGMENTED_FILE_CAPACITY,
+  MAX_SEGMENT_INDEX,
+  SEGMENTED_FILE_HEADER_SIZE,
+  USED_OFFSET,
+} from './layout';
+import { CREATE_KEYS, OPEN_KEYS, settingsOf, type SegmentedFileCreateOptions, type SegmentedFileOptions, type Settings } from './options';
 
 function toBytes(data: unknown): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data, 'utf8');
@@ -95,25 +39,21 @@ export class SegmentedFile {
   /** Whether this handle created the file (false when it opened an existing one). */
   readonly created: boolean;
   #region: Region;
-  #mutex: NamedMutex | null;
-  #lockTimeoutMs: number;
+  #exclusive: Exclusive;
   /**
    * Where each known segment starts in the data area; the last entry is where the next one would.
    * Committed segments never move, so the index only ever grows (the seed's `_segments` list).
    */
   #offsets: number[] = [0];
-  /** Async operations of this handle run one at a time: a NamedMutex handle is not recursive. */
-  #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(name: string, region: Region, mutex: NamedMutex | null, settings: Settings) {
     this.name = name;
     this.#region = region;
-    this.#mutex = mutex;
+    this.#exclusive = new Exclusive(`segmented file '${name}'`, mutex, settings.lockTimeoutMs, () => this.#checkOpen());
     this.capacity = region.size - SEGMENTED_FILE_HEADER_SIZE;
     this.path = settings.path;
     this.synchronized = mutex !== null;
     this.created = region.created;
-    this.#lockTimeoutMs = settings.lockTimeoutMs;
   }
 
   /** CreateNew: a new, empty file of `capacity` bytes; ERR_SHM_EXISTS when the name (or path) exists. */
@@ -177,7 +117,7 @@ export class SegmentedFile {
   static #attach(name: string, region: Region, settings: Settings): SegmentedFile {
     let mutex: NamedMutex | null = null;
     try {
-      initializeHeader(region, SPEC, () => {
+      initializeHeader(region, HEADER_SPEC, () => {
         region.store(CAPACITY_OFFSET, region.size - SEGMENTED_FILE_HEADER_SIZE);
         region.store(COUNT_OFFSET, 0);
         region.store(USED_OFFSET, 0);
@@ -229,7 +169,7 @@ export class SegmentedFile {
   write(segment: number, data: string | Uint8Array): void {
     assertInteger(segment, 'segment', 0, MAX_SEGMENT_INDEX);
     const bytes = toBytes(data);
-    this.#exclusive(() => this.#append(segment, bytes));
+    this.#exclusive.run(() => this.#append(segment, bytes));
   }
 
   /** write() that waits for the mutex without blocking the event loop. */
@@ -237,7 +177,7 @@ export class SegmentedFile {
     try {
       assertInteger(segment, 'segment', 0, MAX_SEGMENT_INDEX);
       const bytes = toBytes(data);
-      return this.#exclusiveAsync(() => void this.#append(segment, bytes));
+      return this.#exclusive.runAsync(() => void this.#append(segment, bytes));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -246,13 +186,13 @@ export class SegmentedFile {
   /** Appends `data` as the next segment, whatever its number; returns that number. */
   append(data: string | Uint8Array): number {
     const bytes = toBytes(data);
-    return this.#exclusive(() => this.#append(null, bytes));
+    return this.#exclusive.run(() => this.#append(null, bytes));
   }
 
   appendAsync(data: string | Uint8Array): Promise<number> {
     try {
       const bytes = toBytes(data);
-      return this.#exclusiveAsync(() => this.#append(null, bytes));
+      return this.#exclusive.runAsync(() => this.#append(null, bytes));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -261,7 +201,7 @@ export class SegmentedFile {
   /** A copy of segment `segment`'s bytes; ERR_SEGMENT_NOT_FOUND when it has not been written. */
   read(segment: number): Buffer {
     assertInteger(segment, 'segment', 0, MAX_SEGMENT_INDEX);
-    return this.#exclusive(() => this.#read(segment));
+    return this.#exclusive.run(() => this.#read(segment));
   }
 
   /** The segment decoded as UTF-8. */
@@ -272,7 +212,7 @@ export class SegmentedFile {
   readAsync(segment: number): Promise<Buffer> {
     try {
       assertInteger(segment, 'segment', 0, MAX_SEGMENT_INDEX);
-      return this.#exclusiveAsync(() => this.#read(segment));
+      return this.#exclusive.runAsync(() => this.#read(segment));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -293,7 +233,7 @@ export class SegmentedFile {
    * persisted one on disk) until SegmentedFile.unlink: closing is not deleting.
    */
   close(): void {
-    this.#mutex?.close();
+    this.#exclusive.close();
     this.#region.close();
   }
 
@@ -350,7 +290,7 @@ export class SegmentedFile {
     this.#checkOpen();
     const { count, used } = this.#header();
     if (segment >= count) {
-      throw new ShmError('ERR_SEGMENT_NOT_FOUND', `segmented file '${this.name}' has no segment ${segment}: count=${count}`);
+      throw new SegmentedFileError('ERR_SEGMENT_NOT_FOUND', `segmented file '${this.name}' has no segment ${segment}: count=${count}`);
     }
     const offsets = this.#index(segment + 1, used);
     const at = offsets[segment]!;
@@ -374,7 +314,7 @@ export class SegmentedFile {
     this.#checkOpen();
     const { count, used } = this.#header();
     if (segment !== null && segment !== count) {
-      throw new ShmError(
+      throw new SegmentedFileError(
         'ERR_SEGMENT_ORDER',
         `segmented file '${this.name}': segment ${segment} cannot be written, the next one is ${count} ` +
           `(segments are appended in order and never overwritten)`,
@@ -383,7 +323,7 @@ export class SegmentedFile {
     const end = this.#index(count, used)[count]!;
     const free = this.capacity - end;
     if (LENGTH_PREFIX + bytes.length > free) {
-      throw new ShmError(
+      throw new SegmentedFileError(
         'ERR_CAPACITY',
         `segmented file '${this.name}': segment ${count} needs ${LENGTH_PREFIX}+${bytes.length} bytes, ` +
           `${free} of capacity=${this.capacity} are free`,
@@ -398,57 +338,5 @@ export class SegmentedFile {
     this.#region.store(COUNT_OFFSET, count + 1);
     this.#offsets.push(next);
     return count;
-  }
-
-  /** Runs `fn` holding the mutex (when synchronized), waiting for it without freezing the event loop for long. */
-  #exclusive<T>(fn: () => T): T {
-    const mutex = this.#mutex;
-    // isLocked: an async call of this handle holds the lock and waits for its continuation; this
-    // thread is the owner, so `fn` is as protected as that call would be.
-    if (mutex === null || mutex.isLocked) return fn();
-    this.#checkOpen();
-    this.#lockSync(mutex);
-    try {
-      return fn();
-    } finally {
-      mutex.unlock();
-    }
-  }
-
-  #lockSync(mutex: NamedMutex): void {
-    if (!isMainThread) {
-      // A worker thread may sleep in the kernel: the owner's unlock wakes it at once.
-      mutex.lock(this.#lockTimeoutMs);
-      return;
-    }
-    const budget = Math.min(this.#lockTimeoutMs, MAIN_THREAD_LOCK_BUDGET_MS);
-    const deadline = performance.now() + budget;
-    while (mutex.tryLock() === null) {
-      if (performance.now() >= deadline) {
-        throw new ShmError(
-          'ERR_TIMEOUT',
-          `segmented file '${this.name}': mutex still held after ${budget} ms (a synchronous call on the ` +
-            `main thread waits at most ${MAIN_THREAD_LOCK_BUDGET_MS} ms; use the async variant to wait longer)`,
-        );
-      }
-      pauseMs(1);
-    }
-  }
-
-  #exclusiveAsync<T>(fn: () => T): Promise<T> {
-    const run = this.#queue.then(async () => {
-      const mutex = this.#mutex;
-      this.#checkOpen();
-      if (mutex === null) return fn();
-      await mutex.lockAsync(this.#lockTimeoutMs);
-      try {
-        return fn();
-      } finally {
-        // close() while waiting releases the lock itself.
-        if (mutex.isLocked) mutex.unlock();
-      }
-    });
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 }

@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { SegmentedFile, ShmError, uniqueName, type SegmentedFileOptions } from '@shmlink/core';
-import { NamedMutex, Region, maxNameLength } from '@shmlink/native';
+import { NamedMutex, Region, ShmError, isShmError, maxNameLength } from '@shmlink/native';
+import { SegmentedFile, SegmentedFileError, uniqueName, type SegmentedFileErrorCode, type SegmentedFileOptions } from '@shmlink/segmented-file';
 
 const DESTINATION = path.join(__dirname, 'fixtures', 'mmf-destination.js');
 const HEADER = 64;
@@ -40,14 +40,21 @@ function shmObjectsOf(name: string): string[] {
   return fs.readdirSync(SHM_DIR).filter((f) => f === name || f === `shmlink.mx.${name}`);
 }
 
-function codeOf(fn: () => unknown): string | undefined {
+/** What `fn` throws (undefined when it returns). */
+function errorOf(fn: () => unknown): unknown {
   try {
     fn();
   } catch (err) {
-    expect(err).toBeInstanceOf(ShmError);
-    return (err as ShmError).code;
+    return err;
   }
   return undefined;
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  const err = errorOf(fn);
+  if (err === undefined) return undefined;
+  expect(err).toBeInstanceOf(ShmError);
+  return (err as ShmError).code;
 }
 
 async function codeOfAsync(promise: Promise<unknown>): Promise<string | undefined> {
@@ -252,6 +259,23 @@ describe('write / read', () => {
     expect(codeOf(() => empty.write(0, ''))).toBe('ERR_CAPACITY');
   });
 
+  test("the segmented file's own codes come as a SegmentedFileError, which is a ShmError", () => {
+    const file = track(SegmentedFile.create(fresh(), 64));
+    let caught = errorOf(() => file.read(0));
+    expect(caught).toBeInstanceOf(SegmentedFileError);
+    expect(caught).toBeInstanceOf(ShmError);
+    expect(isShmError<SegmentedFileErrorCode>(caught, 'ERR_SEGMENT_NOT_FOUND')).toBe(true);
+    expect(isShmError<SegmentedFileErrorCode>(caught, 'ERR_CAPACITY')).toBe(false);
+    expect((caught as Error).name).toBe('SegmentedFileError');
+    // The codes it shares with the other packages stay plain ShmErrors.
+    file.close();
+    caught = errorOf(() => file.read(0));
+    expect(isShmError(caught, 'ERR_CLOSED')).toBe(true);
+    // @ts-expect-error: ERR_CAPACITY is not in @shmlink/native's list; isShmError must be told the list it is in.
+    expect(isShmError(caught, 'ERR_CAPACITY')).toBe(false);
+    expect(caught).not.toBeInstanceOf(SegmentedFileError);
+  });
+
   test('ERR_SEGMENT_NOT_FOUND beyond the end', () => {
     const file = track(SegmentedFile.create(fresh(), 64));
     expect(codeOf(() => file.read(0))).toBe('ERR_SEGMENT_NOT_FOUND');
@@ -376,18 +400,24 @@ describe('synchronization', () => {
     holder.tryLock();
     const worker = new Worker(
       `const { parentPort, workerData } = require('node:worker_threads');
-       const { SegmentedFile } = require(workerData.core);
+       const { SegmentedFile } = require(workerData.segmentedFile);
        const file = SegmentedFile.open(workerData.name, { lockTimeoutMs: 10000 });
+       parentPort.postMessage('writing');
        const t0 = performance.now();
        file.write(0, 'from a worker');
        parentPort.postMessage(performance.now() - t0);
        file.close();`,
-      { eval: true, workerData: { name, core: require.resolve('@shmlink/core') } },
+      { eval: true, workerData: { name, segmentedFile: require.resolve('@shmlink/segmented-file') } },
     );
-    const waited = new Promise<number>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-    });
+    const message = (): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+    // Timed from the worker's write, not its start: starting a worker on a loaded machine can take
+    // most of the 400 ms.
+    expect(await message()).toBe('writing');
+    const waited = message() as Promise<number>;
     await new Promise((r) => setTimeout(r, 400));
     holder.unlock();
     // Longer than the main thread's 100 ms budget: the worker slept in NamedMutex.lock.
@@ -407,7 +437,7 @@ test('writers in several threads append at once: the mutex keeps every segment w
     (id) =>
       new Worker(
         `const { workerData } = require('node:worker_threads');
-         const { SegmentedFile } = require(workerData.core);
+         const { SegmentedFile } = require(workerData.segmentedFile);
          (async () => {
            const file = SegmentedFile.open(workerData.name);
            for (let seq = 0; seq < workerData.count; seq++) {
@@ -416,7 +446,7 @@ test('writers in several threads append at once: the mutex keeps every segment w
            }
            file.close();
          })();`,
-        { eval: true, workerData: { name, id, count: perWriter, core: require.resolve('@shmlink/core') } },
+        { eval: true, workerData: { name, id, count: perWriter, segmentedFile: require.resolve('@shmlink/segmented-file') } },
       ),
   );
   await Promise.all(writers.map((w) => new Promise((resolve, reject) => w.once('exit', resolve).once('error', reject))));
