@@ -30,7 +30,7 @@
 /* ---- Layout (sections 2.1 - 2.4) ---------------------------------------------------------------- */
 
 #define MAGIC 0x4B4E4C53u
-#define VERSION 1u
+#define VERSION 2u
 #define INITIALIZING 0xFFFFFFFFu
 #define HEADER_SIZE 256u
 #define MIN_RING 64u
@@ -57,6 +57,7 @@
 #define OFF_CONSUMER_EPOCH 144
 #define OFF_CONSUMER_START_LO 148
 #define OFF_CONSUMER_START_HI 152
+#define OFF_ORPHAN 156
 
 /* A party slot: pid, state, epoch, start lo, start hi are consecutive words. */
 #define SLOT_PRODUCER OFF_PRODUCER_PID
@@ -82,6 +83,8 @@
 #define T_CONTINUE 3u
 #define T_END 4u
 #define T_PADDING 5u
+#define TYPE_MASK 0xffffu
+#define LAP_SHIFT 16
 
 #define DEFAULT_MAX_MESSAGE (64u * 1024u * 1024u)
 #define DEFAULT_CHECK_MS 250u
@@ -138,6 +141,7 @@ struct shmlink_peer {
   uint64_t head;
   int64_t bad_tail;    /* a tail found invalid, ignored until the producer stores another; -1 none */
   struct partial part;
+  int orphan_reported; /* an orphan fragment of the message being skipped was reported */
   uint8_t *out;
   size_t out_cap;
   size_t out_len;
@@ -594,11 +598,16 @@ fail:
 
 /* ---- Producer (sections 2.4, 3, 4) ----------------------------------------------------------- */
 
+/* The high half of a frame's type word: the lap of its cursor (section 2.3). */
+static uint32_t lap_bits(const struct half *h, uint64_t cursor) {
+  return (uint32_t)((cursor / h->ring_size) & 0xffffu) << LAP_SHIFT;
+}
+
 static void put_frame(struct half *h, uint64_t tail, uint32_t type, uint32_t total, int begin, const uint8_t *src, uint32_t n) {
   uint8_t *f = h->ring + tail % h->ring_size;
   uint32_t prefix = begin ? BEGIN_PREFIX : 0;
   ring_wr32(f, prefix + n);
-  ring_wr32(f + 4, type);
+  ring_wr32(f + 4, type | lap_bits(h, tail));
   if (begin) {
     ring_wr32(f + 8, total);
     ring_wr32(f + 12, 0);
@@ -610,7 +619,7 @@ static void put_frame(struct half *h, uint64_t tail, uint32_t type, uint32_t tot
 static void put_padding(struct half *h, uint64_t tail, uint64_t size) {
   uint8_t *f = h->ring + tail % h->ring_size;
   ring_wr32(f, (uint32_t)(size - FRAME_HEADER));
-  ring_wr32(f + 4, T_PADDING);
+  ring_wr32(f + 4, T_PADDING | lap_bits(h, tail));
 }
 
 int shmlink_send(shmlink_peer *p, const void *data, size_t len, int64_t timeout_ms) {
@@ -752,6 +761,7 @@ static int take_frame(shmlink_peer *p, uint32_t type, const uint8_t *body, uint3
   switch (type) {
     case T_MESSAGE:
       drop_partial(p); /* a message being reassembled was abandoned */
+      p->orphan_reported = 0;
       if (!ensure_out(p, length)) {
         notice(p, SHMLINK_NOTICE_TOO_LARGE, "incoming message of %u bytes skipped: out of memory", length);
         return FRAME_NONE;
@@ -770,6 +780,7 @@ static int take_frame(shmlink_peer *p, uint32_t type, const uint8_t *body, uint3
         return FRAME_BAD;
       }
       drop_partial(p);
+      p->orphan_reported = 0;
       p->part.active = 1;
       p->part.filled = piece;
       p->part.total = total;
@@ -783,7 +794,15 @@ static int take_frame(shmlink_peer *p, uint32_t type, const uint8_t *body, uint3
     }
     case T_CONTINUE:
     case T_END: {
-      if (!p->part.active) return FRAME_NONE; /* we never saw its BEGIN (attached mid-message) */
+      if (!p->part.active) {
+        /* We never saw its BEGIN: the reader before us left mid-message. Ask the producer to send
+         * it again (section 6), before the head passes this frame. */
+        if (!p->orphan_reported) {
+          p->orphan_reported = 1;
+          store(&p->rd, OFF_ORPHAN, (uint32_t)(p->head + 1));
+        }
+        return FRAME_NONE;
+      }
       if (p->part.filled + length > p->part.total) {
         snprintf(why, whylen, "fragments add up to more than the announced total=%llu", (unsigned long long)p->part.total);
         return FRAME_BAD;
@@ -830,9 +849,15 @@ static int consume(shmlink_peer *p, uint32_t tail) {
     uint64_t index = p->head % rs, to_end = rs - index;
     uint64_t avail = used < to_end ? used : to_end;
     const uint8_t *f = h->ring + index;
-    uint32_t length = ring_rd32(f), type = ring_rd32(f + 4);
+    uint32_t length = ring_rd32(f), word = ring_rd32(f + 4), type = word & TYPE_MASK;
     uint64_t step;
     int got = FRAME_NONE;
+    if ((word >> LAP_SHIFT) != ((p->head / rs) & 0xffffu)) {
+      snprintf(why, sizeof why, "frame at cursor %llu is from lap %u, expected lap %llu", (unsigned long long)p->head, word >> LAP_SHIFT,
+               (unsigned long long)((p->head / rs) & 0xffffu));
+      corrupt(p, tail, why);
+      return 0;
+    }
     if (type == T_PADDING) {
       if (align8(FRAME_HEADER + (uint64_t)length) != to_end) {
         snprintf(why, sizeof why, "padding frame of %u bytes at ring index %llu does not end at the ring's end", length, (unsigned long long)index);

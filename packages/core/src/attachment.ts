@@ -63,8 +63,6 @@ export class Attachment {
   readonly dataWait: WaitStrategy;
   /** How the writer waits for space. */
   readonly spaceWait: WaitStrategy;
-  /** Messages taken from the ring but not yet delivered (the reader stopped, or receiveSync's batch). */
-  held: Buffer[] = [];
   readonly #framer: RingFramer;
 
   private constructor(name: string, writeHalf: Half, readHalf: Half, options: AttachOptions) {

@@ -54,6 +54,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   /** Made on first use (write, send, startReader, receiveSync), whole or not at all. */
   #attachment: Attachment | undefined;
   #eventReader: EventReader<T> | undefined;
+  /** receiveSync()'s current batch: `next` is the index of the next message to return. */
+  #syncBatch: { messages: Buffer[]; ends: number[]; next: number } | undefined;
   /** Failures of send() messages not yet reported, by code (reported together, once per tick). */
   #sendFailures = new Map<ShmErrorCode, { count: number; error: Error }>();
   #disposed = false;
@@ -210,6 +212,9 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   /** Starts delivering incoming messages as 'data' events (the seed's StartReader). */
   startReader(): void {
     this.#checkOpen();
+    if (this.readerRunning) return;
+    // What receiveSync() parsed and did not return is parsed again by the event reader.
+    if (this.#endSyncBatch()) this.#attachment!.reader.rewind();
     if (this.#eventReader === undefined) {
       const lendViews = this.#options.receive === 'view';
       this.#eventReader = new EventReader(this.#attach(), this, this.#codec, { peerCheckInterval: this.#options.peerCheckInterval, lendViews }, () => this.#disposed);
@@ -302,7 +307,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       failure = err;
     });
     const deadline = performance.now() + timeout;
-    while (!writer.flushSync()) {
+    while (!writer.flushSync(bytes)) {
       const left = deadline - performance.now();
       if (left <= 0) {
         // Withdrawn, even if begun: the reader discards the unfinished fragments.
@@ -337,23 +342,42 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     const ready = () => reader.hasData();
     const start = performance.now();
     for (;;) {
-      const next = attachment.held.shift();
-      if (next !== undefined) {
-        const decoded = decodeMessage(this.#codec, next, this);
-        if (decoded !== undefined) return decoded.value;
-        continue;
+      const batch = this.#syncBatch;
+      if (batch !== undefined) {
+        // The message returned last time has left the caller's hands: the head may pass it now,
+        // so a kill repeats at most the message a caller holds.
+        if (batch.next > 0) reader.commit(batch.ends[batch.next - 1]!);
+        if (batch.next < batch.messages.length) {
+          const decoded = decodeMessage(this.#codec, batch.messages[batch.next++]!, this);
+          if (decoded !== undefined) return decoded.value;
+          continue;
+        }
+        this.#syncBatch = undefined;
+        reader.commitAll();
       }
       // The spin re-checks one word; a drain (and its allocations) only once there is data.
       if (reader.hasData()) {
-        const { messages, error } = reader.drain(DRAIN_WINDOW);
+        const { messages, ends, error } = reader.drain(DRAIN_WINDOW);
         if (error !== undefined) this.emit('error', error);
-        attachment.held = messages;
+        this.#syncBatch = { messages, ends, next: 0 };
         continue;
       }
       const elapsed = performance.now() - start;
       if (elapsed >= timeout) return null;
       dataWait.waitSync(ready, reader.waitValue, Math.min(timeout - elapsed, this.#options.peerCheckInterval), Math.max(0, spin / 1000 - elapsed));
     }
+  }
+
+  /**
+   * Commits receiveSync()'s batch up to the message it returned last and drops the rest (parsed
+   * again after a rewind); whether there was one.
+   */
+  #endSyncBatch(): boolean {
+    const batch = this.#syncBatch;
+    if (batch === undefined) return false;
+    this.#syncBatch = undefined;
+    if (batch.next > 0) this.#attachment!.reader.commit(batch.ends[batch.next - 1]!);
+    return true;
   }
 
   /**
@@ -367,6 +391,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     const attachment = this.#attachment;
     try {
       if (attachment !== undefined) {
+        this.#endSyncBatch();
         attachment.leave();
         // A peer that died could not remove its doorbell; with the channel goes every bell.
         // A persisted channel's file is its durable store: only Communicator.unlink removes it.

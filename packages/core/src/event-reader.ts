@@ -67,7 +67,7 @@ export class EventReader<T> {
     this.#loop = this.#run(++this.#generation, this.#loop);
   }
 
-  /** Stops the loop; resolves once it has handed back what it held. */
+  /** Stops the loop; resolves once it has stopped (what it did not deliver stays in the ring). */
   async stop(): Promise<void> {
     this.#running = false;
     const loop = this.#loop;
@@ -84,8 +84,7 @@ export class EventReader<T> {
 
   async #run(generation: number, previous: Promise<void> | undefined): Promise<void> {
     await previous;
-    const attachment = this.#attachment;
-    const { reader, writer, dataWait } = attachment;
+    const { reader, writer, dataWait } = this.#attachment;
     const live = () => this.#running && !this.#disposed() && this.#generation === generation;
     let force = true;
     let lastYield = performance.now();
@@ -99,23 +98,26 @@ export class EventReader<T> {
       force = false;
       // A 'peer' listener may have disposed or stopped us.
       if (!live()) return;
-      // Messages already taken from the ring but not delivered (the reader was stopped) come first.
-      const held = attachment.held;
-      attachment.held = [];
-      const borrowed = held.length === 0 && borrow;
-      const { messages, error } = held.length > 0 ? { messages: held, error: undefined } : reader.drain(DRAIN_WINDOW, borrowed);
+      const { messages, ends, error } = reader.drain(DRAIN_WINDOW, borrow);
       if (error !== undefined) this.#emitter.emit('error', error);
+      // The head is stored past each message once its listeners returned (the last one's with the
+      // batch's end): a kill repeats at most the message in a listener's hands.
+      const last = messages.length - 1;
       let delivered = 0;
-      while (delivered < messages.length && live()) this.#deliver(messages[delivered++]!);
-      if (delivered < messages.length) {
-        // A listener stopped the reader: the rest have left the ring (lent views are copied, as
-        // their space is given back now), so they wait here for the next start or receiveSync.
-        // After dispose() nobody will read them.
-        const rest = messages.slice(delivered);
-        attachment.held = borrowed ? rest.map((m) => Buffer.from(m)) : rest;
+      while (delivered <= last && live()) {
+        this.#deliver(messages[delivered]!);
+        if (delivered < last && !this.#disposed()) reader.commit(ends[delivered]!);
+        delivered++;
       }
-      // The listeners are done with the lent views: the producer may overwrite them now.
-      if (borrowed && !this.#disposed()) reader.release();
+      // A listener disposed the communicator: the region is gone, with what was not committed.
+      if (this.#disposed()) return;
+      if (delivered === messages.length) {
+        reader.commitAll();
+      } else {
+        // A listener stopped the reader: what it did not deliver stays in the ring for the next
+        // start or receiveSync.
+        reader.rewind();
+      }
       if (!live()) return;
       const now = performance.now();
       if (messages.length > 0) {

@@ -1,12 +1,18 @@
 import { ShmError } from '@shmlink/native';
 import type { Half } from './half';
-import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, TAIL_OFFSET, align } from './ring-descriptor';
+import { BEGIN_PREFIX, FRAME_HEADER, FRAME_LAP_SHIFT, FrameType, HEAD_OFFSET, ORPHAN_OFFSET, TAIL_OFFSET, align, lapOf } from './ring-descriptor';
 
 /** A message being framed: `sent` counts the bytes of `data` already in the ring. */
 export interface Outbound {
-  readonly data: Uint8Array;
+  data: Uint8Array;
   sent: number;
+  /** A fragmented message's BEGIN cursor, and the cursor after its END once framed whole; -1 before. */
+  begin: number;
+  end: number;
 }
+
+/** Where a fragmented message framed whole stands (see RingFramer.confirm). */
+export type Confirmation = 'pending' | 'confirmed' | 'resend';
 
 export interface FramerOptions {
   /** A view of this half's ring (Region.view) where the runtime allows one: frames are then
@@ -44,8 +50,12 @@ export class RingFramer {
   #tail: number;
   /** `#tail % ringSize`, kept alongside so that the per-message path divides nothing. */
   #index: number;
-  /** The consumer's head as begin() saw it. */
+  /** The frame type word's high half for frames at the tail: lapOf(#tail) << 16. */
+  #lapBits = 0;
+  /** The consumer's head as begin() last accepted it: the last valid value. */
   #head = 0;
+  /** A head value found impossible and reported: ignored until the consumer stores another. */
+  #badHead = -1;
   /** Ring bytes free since begin(), less what was framed since. */
   #free = 0;
   /** The tail at begin(). */
@@ -61,6 +71,11 @@ export class RingFramer {
     this.#header = new DataView(this.#staging.buffer, this.#staging.byteOffset, this.#staging.length);
     this.#tail = this.#recoverTail();
     this.#index = this.#tail % half.ringSize;
+    this.#lapBits = lapOf(this.#tail, half.ringSize) << FRAME_LAP_SHIFT;
+    const head = half.load(HEAD_OFFSET);
+    this.#head = head < half.wrap && head % 8 === 0 && (this.#tail - head + half.wrap) % half.wrap <= half.ringSize ? head : this.#tail;
+    // Requests to send again name messages of this side's previous producer: nobody holds them now.
+    if (half.load(ORPHAN_OFFSET) !== 0) half.store(ORPHAN_OFFSET, 0);
   }
 
   /** The tail a (re)starting producer continues from; a garbage tail restarts at the consumer's head. */
@@ -76,9 +91,12 @@ export class RingFramer {
     return tail;
   }
 
-  /** The consumer's head as the last begin() saw it: the value a wait for space must compare with. */
+  /**
+   * The head word's value as the last begin() left it: what a wait for space must compare with
+   * (the last valid head, or an ignored garbage value still in the word).
+   */
   get seenHead(): number {
-    return this.#head;
+    return this.#badHead >= 0 ? this.#badHead : this.#head;
   }
 
   /** Whether the consumer moved its head since it was `head`: space may have come free. */
@@ -92,26 +110,82 @@ export class RingFramer {
     return (this.#tail - head + this.#half.wrap) % this.#half.wrap;
   }
 
-  /** Starts a commit: reads the consumer's head, and resets a ring whose head is garbage. */
+  /**
+   * Starts a commit: reads the consumer's head and checks it. A head can only move forward, up to
+   * the tail. One that moved backwards (a plausible garbage store; it would make the ring look full
+   * to a writer whose reader idles) is reported and ignored until the consumer stores another; one
+   * that is malformed or ahead of the tail resets the ring there (what was unread is lost to garbage).
+   */
   begin(): void {
+    this.#readHead();
     const half = this.#half;
-    const ringSize = half.ringSize;
-    const head = half.load(HEAD_OFFSET);
-    this.#head = head;
-    const used = (this.#tail - head + half.wrap) % half.wrap;
-    this.#free = ringSize - used;
-    if (head >= half.wrap || head % 8 !== 0 || used > ringSize) {
-      // Defined recovery: what was unread is lost to garbage anyway; restart the ring empty at a
-      // well-formed head so that the queued messages still go out.
-      this.#options.onCorrupt(new ShmError('ERR_CORRUPT', `consumer cursor head=${head} is invalid for tail=${this.#tail} ringSize=${ringSize}; ring reset`));
-      this.#tail = head < half.wrap && head % 8 === 0 ? head : 0;
-      this.#index = this.#tail % ringSize;
-      half.store(TAIL_OFFSET, this.#tail);
-      this.#free = ringSize;
-    }
+    this.#free = half.ringSize - (this.#tail - this.#head + half.wrap) % half.wrap;
     this.#start = this.#tail;
     this.#stageStart = this.#index;
     this.#stageLength = 0;
+  }
+
+  /**
+   * Reads the consumer's head again after end() published: together with the consumer's re-check
+   * of the tail after it stores its head, one of the two sides sees the other (docs/protocol.md §6).
+   */
+  refreshHead(): void {
+    this.#readHead();
+  }
+
+  #readHead(): void {
+    const half = this.#half;
+    const ringSize = half.ringSize;
+    const wrap = half.wrap;
+    const head = half.load(HEAD_OFFSET);
+    if (head !== this.#head && head !== this.#badHead) {
+      const last = this.#head;
+      const used = (this.#tail - last + wrap) % wrap;
+      const wellFormed = head < wrap && head % 8 === 0;
+      if (wellFormed && (head - last + wrap) % wrap <= used) {
+        this.#head = head;
+        this.#badHead = -1;
+      } else if (wellFormed && (last - head + wrap) % wrap <= ringSize) {
+        this.#badHead = head;
+        this.#options.onCorrupt(new ShmError('ERR_CORRUPT', `consumer cursor head=${head} moved backwards from ${last} (tail=${this.#tail} ringSize=${ringSize}); ignored until the consumer stores another`));
+      } else {
+        this.#options.onCorrupt(new ShmError('ERR_CORRUPT', `consumer cursor head=${head} is invalid for tail=${this.#tail} ringSize=${ringSize}; ring reset`));
+        this.#tail = wellFormed ? head : 0;
+        this.#index = this.#tail % ringSize;
+        this.#lapBits = lapOf(this.#tail, ringSize) << FRAME_LAP_SHIFT;
+        half.store(TAIL_OFFSET, this.#tail);
+        this.#head = this.#tail;
+        this.#badHead = -1;
+      }
+    }
+  }
+
+  /** Whether the consumer's head (as begin() saw it) is past the BEGIN of `message`. */
+  started(message: Outbound): boolean {
+    const wrap = this.#half.wrap;
+    const into = (this.#head - message.begin + wrap) % wrap;
+    return into > 0 && into <= (this.#tail - message.begin + wrap) % wrap;
+  }
+
+  /**
+   * For a fragmented message framed whole: 'pending' until the consumer's head (as begin() saw it)
+   * passes its end; then 'resend' when a consumer reported a fragment of it found without its
+   * BEGIN (its first reader went away in the middle: docs/protocol.md §6), which also resets the
+   * message to be framed again; else 'confirmed'.
+   */
+  confirm(message: Outbound): Confirmation {
+    const half = this.#half;
+    const wrap = half.wrap;
+    if ((this.#head - message.end + wrap) % wrap > (this.#tail - message.end + wrap) % wrap) return 'pending';
+    const orphan = half.load(ORPHAN_OFFSET);
+    if (orphan === 0) return 'confirmed';
+    // Taken, whatever it names: a request that names no retained message is stale.
+    half.compareExchange(ORPHAN_OFFSET, orphan, 0);
+    if ((orphan - 1 - message.begin + wrap) % wrap >= (message.end - message.begin + wrap) % wrap) return 'confirmed';
+    message.sent = 0;
+    message.begin = -1;
+    message.end = -1;
+    return 'resend';
   }
 
   /**
@@ -155,10 +229,14 @@ export class RingFramer {
       }
       const chunk = Math.min(wanted, room - overhead);
       const type = message.sent === 0 ? FrameType.Begin : chunk === remaining ? FrameType.End : FrameType.Continue;
+      if (type === FrameType.Begin) message.begin = this.#tail;
       this.#frame(type, data, message.sent, chunk, message.sent === 0 ? data.length : -1);
       this.#free -= align(overhead + chunk);
       message.sent += chunk;
-      if (message.sent === data.length) return true;
+      if (message.sent === data.length) {
+        message.end = this.#tail;
+        return true;
+      }
     }
   }
 
@@ -205,7 +283,12 @@ export class RingFramer {
     const tail = this.#tail + size;
     this.#tail = tail >= wrap ? tail - wrap : tail;
     const index = this.#index + size;
-    this.#index = index === this.#half.ringSize ? 0 : index;
+    if (index === this.#half.ringSize) {
+      this.#index = 0;
+      this.#lapBits = lapOf(this.#tail, this.#half.ringSize) << FRAME_LAP_SHIFT;
+    } else {
+      this.#index = index;
+    }
   }
 
   #advance(size: number): void {
@@ -216,7 +299,7 @@ export class RingFramer {
   #padding(size: number): void {
     const at = this.#stage(FRAME_HEADER);
     this.#header.setUint32(at, size - FRAME_HEADER, true);
-    this.#header.setUint32(at + 4, FrameType.Padding, true);
+    this.#header.setUint32(at + 4, FrameType.Padding | this.#lapBits, true);
     // The padding's body is never read; only its header is written.
     this.#flushStage();
     this.#moveTail(size);
@@ -248,7 +331,7 @@ export class RingFramer {
   #writeHeader(at: number, bodyLength: number, type: FrameType, total: number): void {
     const h = this.#header;
     h.setUint32(at, bodyLength, true);
-    h.setUint32(at + 4, type, true);
+    h.setUint32(at + 4, type | this.#lapBits, true);
     if (total >= 0) {
       h.setUint32(at + FRAME_HEADER, total, true);
       h.setUint32(at + FRAME_HEADER + 4, 0, true);

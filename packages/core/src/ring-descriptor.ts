@@ -6,7 +6,8 @@
 // fields sit on separate 64-byte cache lines.
 
 export const MAGIC = 0x4b4e4c53; // "SLNK" read as bytes
-export const VERSION = 1;
+/** 2: frames carry their lap (FRAME_LAP_SHIFT), and the consumer line has ORPHAN_OFFSET. */
+export const VERSION = 2;
 /** Stored in the version word while a side initialises the header. */
 export const INITIALIZING = 0xffffffff;
 
@@ -41,6 +42,9 @@ export const CONSUMER_STATE_OFFSET = 140;
 export const CONSUMER_EPOCH_OFFSET = 144;
 export const CONSUMER_START_LO_OFFSET = 148;
 export const CONSUMER_START_HI_OFFSET = 152;
+/** 0, or 1 + the cursor of a CONTINUE/END frame a consumer found without its BEGIN: a request to
+ *  the producer to send that message again whole (its first reader went away in the middle). */
+export const ORPHAN_OFFSET = 156;
 
 /** Offsets of one party's fields (producer or consumer) within a half header. */
 export interface PartyFields {
@@ -80,6 +84,19 @@ export const enum Sleep {
   Futex = 1,
   /** An event loop listening on its doorbell FIFO: wake by writing one byte to it. */
   Doorbell = 2,
+}
+
+/**
+ * A frame header's second word: the frame type in the low 16 bits, and in the high 16 bits the lap
+ * of the frame's own position, `lapOf(cursor)`. A frame left from an earlier lap (stale bytes that
+ * a wrong tail would expose) then cannot pass for a new one.
+ */
+export const FRAME_TYPE_MASK = 0xffff;
+export const FRAME_LAP_SHIFT = 16;
+
+/** The lap of `cursor`: how many times the ring was filled before it, modulo 2^16. */
+export function lapOf(cursor: number, ringSize: number): number {
+  return Math.floor(cursor / ringSize) & 0xffff;
 }
 
 export const enum FrameType {

@@ -1,7 +1,7 @@
 import { ShmError } from '@shmlink/native';
 import { bufferView } from '@shmlink/native/internal';
 import type { Half } from './half';
-import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEAD_OFFSET, TAIL_OFFSET, align } from './ring-descriptor';
+import { BEGIN_PREFIX, FRAME_HEADER, FRAME_LAP_SHIFT, FRAME_TYPE_MASK, FrameType, HEAD_OFFSET, ORPHAN_OFFSET, TAIL_OFFSET, align, lapOf } from './ring-descriptor';
 
 /** A message arriving in fragments, being put back together. */
 interface Reassembly {
@@ -10,23 +10,47 @@ interface Reassembly {
   total: number;
 }
 
-/** Raised inside a drain when the ring's contents break the protocol; the reader then resyncs. */
-class Corrupt extends Error {}
+/**
+ * Raised inside a drain when the ring's contents break the protocol; the reader then resyncs to
+ * `resume` (default: the tail). `reported`: the corruption was reported already (see #stale).
+ */
+class Corrupt extends Error {
+  constructor(
+    message: string,
+    readonly resume?: number,
+    readonly reported = false,
+  ) {
+    super(message);
+  }
+}
+
+/** Raised at a frame of an earlier lap: the tail ran ahead of the producer (see drain()). */
+class Stale extends Error {
+  constructor(
+    message: string,
+    readonly cursor: number,
+  ) {
+    super(message);
+  }
+}
 
 export interface DrainResult {
-  /** Copies, or with `borrow` views of the ring valid until release(). */
+  /** Copies, or with `borrow` views of the ring valid until the space is committed. */
   messages: Buffer[];
-  /** ERR_CORRUPT when the ring held garbage (everything published so far was skipped), or
+  /** The cursor just after each message: commit(ends[i]) once message i has been handed over. */
+  ends: number[];
+  /** ERR_CORRUPT when the ring held garbage (skipped, or waited out: see drain()), or
    *  ERR_MESSAGE_TOO_LARGE when an incoming message was skipped. */
   error?: ShmError;
 }
 
 /**
- * The consumer side of one half's ring. It copies the published bytes out in one call, checks
- * every frame against the ring's geometry before using it, advances the head before handing the
- * messages over (a restarted consumer never replays), and wakes a producer waiting for space.
- * A borrowing drain hands out views of the ring instead and leaves the head where it was until
- * release(): the producer cannot overwrite what the views show before the caller is done.
+ * The consumer side of one half's ring. It copies the published bytes out in one call (or lends
+ * views of the ring), checks every frame against the ring's geometry and lap before using it, and
+ * reassembles fragments. Parsing and storing the head are separate steps: the caller commits the
+ * head past each message once it has been handed over, so the stored head never passes a message
+ * nobody received, and a reader that stops early rewinds to what it committed. A producer waiting
+ * for space is woken at commitAll(), once per batch.
  */
 export class RingReader {
   readonly #half: Half;
@@ -34,17 +58,32 @@ export class RingReader {
   readonly #onPublish: () => void;
   /** The ring itself, for borrowing drains (null: this reader only copies). */
   readonly #view: Buffer | null;
+  /** Where parsing goes on: at or ahead of the stored head. */
   #head: number;
-  /** A borrowing drain moved the head without storing it yet. */
-  #unreleased = false;
+  /** The head as last stored in shared memory. */
+  #stored: number;
+  /** The stored head when a waiting producer was last woken for it. */
+  #announced: number;
   #partial: Reassembly | null = null;
+  /** The cursor of the partial message's BEGIN. */
+  #partialStart = 0;
+  /** The stored head has passed that BEGIN: holding it back is no use any more. */
+  #partialReleased = false;
+  /** The last valid tail drain() parsed up to. */
+  #lastTail = 0;
   #notice: ShmError | undefined;
   /** A tail value found invalid: ignored until the producer stores another one. */
   #badTail = -1;
+  /** Where a frame of an earlier lap stopped parsing: a second stop there means garbage, not a stale tail. */
+  #staleAt = -1;
+  /** The tail when parsing stopped there: where the garbage ends, if garbage it is. */
+  #staleTail = -1;
+  /** An orphan fragment was reported for the message being skipped (one request per message). */
+  #orphanReported = false;
 
   /**
    * `ringView`: a view of this half's ring (Region.view), when borrowing drains are wanted.
-   * `onPublish` is called after each store of the head: it wakes a producer waiting for space.
+   * `onPublish` is called after commitAll() stores the head: it wakes a producer waiting for space.
    */
   constructor(half: Half, maxMessageSize: number, ringView: Buffer | null, onPublish: () => void) {
     if (ringView !== null) half.checkRingView(ringView);
@@ -53,6 +92,8 @@ export class RingReader {
     this.#onPublish = onPublish;
     this.#view = ringView;
     this.#head = this.#recoverHead();
+    this.#stored = this.#head;
+    this.#announced = this.#head;
   }
 
   #recoverHead(): number {
@@ -69,77 +110,110 @@ export class RingReader {
     return resync;
   }
 
-  /** Whether the producer has published bytes this reader has not consumed. */
+  /** Whether the producer has published bytes this reader has not parsed. */
   hasData(): boolean {
     const tail = this.#half.load(TAIL_OFFSET);
     return tail !== this.#head && tail !== this.#badTail;
   }
 
-  /** The tail value to sleep on: the head, or an invalid tail already reported. */
+  /** The tail value to sleep on: the parse position, or an invalid tail already reported. */
   get waitValue(): number {
     return this.#badTail >= 0 ? this.#badTail : this.#head;
   }
 
   /**
-   * Consumes every complete message published so far (up to `maxBytes` of ring per call). With
-   * `borrow` (needs the ring view) whole messages are views of the ring, valid until release();
-   * messages that came in fragments are copies either way. A copying drain stores the head at
-   * once, which also gives back whatever an earlier borrowing drain lent.
+   * Parses every complete message published so far (up to `maxBytes` of ring per call), without
+   * storing the head. With `borrow` (needs the ring view) whole messages are views of the ring,
+   * valid until their space is committed; messages that came in fragments are copies either way.
    */
   drain(maxBytes: number, borrow = false): DrainResult {
     const half = this.#half;
     const messages: Buffer[] = [];
+    const ends: number[] = [];
     const view = borrow ? this.#view : null;
     if (borrow && view === null) throw new ShmError('ERR_INVALID_STATE', 'this reader has no ring view to lend');
     const tail = half.load(TAIL_OFFSET);
-    if (tail === this.#head || tail === this.#badTail) return { messages };
+    if (tail === this.#head || tail === this.#badTail) return this.#result(messages, ends);
     this.#badTail = -1;
     try {
       const used = (tail - this.#head + half.wrap) % half.wrap;
       if (tail >= half.wrap || tail % 8 !== 0 || used > half.ringSize) {
         throw new Corrupt(`producer cursor tail=${tail} is invalid for head=${this.#head} ringSize=${half.ringSize}`);
       }
+      this.#lastTail = tail;
       let consumed = 0;
       while (consumed < used && consumed < maxBytes) {
-        const step = this.#parse(used - consumed, maxBytes - consumed, messages, view);
+        const step = this.#parse(used - consumed, maxBytes - consumed, messages, ends, view);
         if (step === 0) break;
         consumed += step;
         this.#head = (this.#head + step) % half.wrap;
       }
-      this.#moved(borrow);
-      const error = this.#notice;
-      this.#notice = undefined;
-      return error === undefined ? { messages } : { messages, error };
+      return this.#result(messages, ends);
     } catch (err) {
+      if (err instanceof Stale) {
+        // The frames up to here are the producer's; from here on the ring holds an earlier lap,
+        // exposed by a tail that ran ahead of the producer (garbage over the tail word). Stop here
+        // and wait for the producer to store its tail again: nothing is skipped.
+        this.#head = err.cursor;
+        this.#badTail = tail;
+        this.#staleAt = err.cursor;
+        this.#staleTail = tail;
+        return { messages, ends, error: new ShmError('ERR_CORRUPT', `ring of half at ${half.base} in '${half.region.name}': ${err.message}`) };
+      }
       if (!(err instanceof Corrupt)) throw err;
       // Defined recovery: skip everything published so far and continue from the producer's tail;
       // an invalid tail is ignored (not re-reported) until the producer stores a new one.
       const tailValid = tail < half.wrap && tail % 8 === 0;
-      const resync = tailValid ? tail : this.#head;
+      const resync = err.resume ?? (tailValid ? tail : this.#head);
       if (!tailValid) this.#badTail = tail;
       this.#head = resync;
       this.#partial = null;
-      this.#moved(borrow);
-      return { messages, error: new ShmError('ERR_CORRUPT', `ring of half at ${half.base} in '${half.region.name}': ${err.message}`) };
+      if (err.reported) return { messages, ends };
+      return { messages, ends, error: new ShmError('ERR_CORRUPT', `ring of half at ${half.base} in '${half.region.name}': ${err.message}`) };
     }
   }
 
-  /** Gives the ring space of everything drained so far back to the producer. */
-  release(): void {
-    if (!this.#unreleased) return;
-    this.#unreleased = false;
-    this.#publish();
+  #result(messages: Buffer[], ends: number[]): DrainResult {
+    const error = this.#notice;
+    this.#notice = undefined;
+    return error === undefined ? { messages, ends } : { messages, ends, error };
   }
 
-  #moved(borrow: boolean): void {
-    if (borrow) this.#unreleased = true;
-    else this.#publish();
+  /** Stores the head at `cursor` (a message's end from drain()): its space goes back to the producer. */
+  commit(cursor: number): void {
+    if (cursor === this.#stored) return;
+    this.#stored = cursor;
+    this.#half.store(HEAD_OFFSET, cursor);
   }
 
-  #publish(): void {
-    const half = this.#half;
-    half.store(HEAD_OFFSET, this.#head);
+  /**
+   * Stores the head at the parse position (after a batch was handed over) and wakes a waiting
+   * producer. While a message is held in part and more of the ring is published than was parsed,
+   * the head stays at its BEGIN: the rest is there, and a reader that dies now leaves the whole
+   * message to the next. Once everything published is parsed, the fragments' space goes back —
+   * the producer may need it to finish the message, and then keeps it to send again
+   * (docs/protocol.md §6).
+   */
+  commitAll(): void {
+    const hold = this.#partial !== null && !this.#partialReleased && this.#head !== this.#lastTail;
+    const target = hold ? this.#partialStart : this.#head;
+    if (this.#partial !== null && !hold) this.#partialReleased = true;
+    this.commit(target);
+    // Per-message commits wake nobody: a producer waiting for space is woken here, once a batch.
+    if (this.#stored === this.#announced) return;
+    this.#announced = this.#stored;
     this.#onPublish();
+  }
+
+  /**
+   * Goes back to the stored head, to parse again what was drained but not committed (the caller
+   * stopped before handing it over). The stored head is a message's end there, so a message being
+   * reassembled began after it and will be parsed again from its BEGIN.
+   */
+  rewind(): void {
+    if (this.#stored === this.#head) return;
+    this.#head = this.#stored;
+    this.#partial = null;
   }
 
   /**
@@ -147,10 +221,13 @@ export class RingReader {
    * It copies out about `budget` bytes (bounding the time one batch holds the event loop), but
    * always the whole first frame, so that every call makes progress.
    */
-  #parse(available: number, budget: number, out: Buffer[], view: Buffer | null): number {
+  #parse(available: number, budget: number, out: Buffer[], ends: number[], view: Buffer | null): number {
     const half = this.#half;
-    const index = this.#head % half.ringSize;
+    const base = this.#head;
+    const wrap = half.wrap;
+    const index = base % half.ringSize;
     const toEnd = half.ringSize - index;
+    const lap = lapOf(base, half.ringSize);
     let length = Math.min(available, toEnd);
     let windowed = false;
     if (length > budget) {
@@ -166,7 +243,9 @@ export class RingReader {
     let pos = 0;
     while (pos + FRAME_HEADER <= length) {
       const bodyLength = words.getUint32(pos, true);
-      const type = words.getUint32(pos + 4, true);
+      const word = words.getUint32(pos + 4, true);
+      const type = word & FRAME_TYPE_MASK;
+      if (word >>> FRAME_LAP_SHIFT !== lap) this.#otherLap(base + pos, type, bodyLength, word >>> FRAME_LAP_SHIFT, lap);
       if (type === FrameType.Padding) {
         if (align(FRAME_HEADER + bodyLength) !== toEnd - pos) {
           throw new Corrupt(`padding frame of ${bodyLength} bytes at ring index ${index + pos} does not end at the ring's end`);
@@ -185,45 +264,78 @@ export class RingReader {
         if (windowed && pos > 0) break;
         throw new Corrupt(`frame of ${size} bytes at ring index ${index + pos} crosses the published tail or the ring's end`);
       }
+      const end = base + pos + size;
       if (type === FrameType.Message && this.#partial === null) {
         // The common case, inline: a whole message is a view of the chunk.
         out.push(bufferView(chunk, pos + FRAME_HEADER, bodyLength));
+        ends.push(end >= wrap ? end - wrap : end);
+        this.#orphanReported = false;
       } else {
-        this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out);
+        this.#frame(type, chunk, pos + FRAME_HEADER, bodyLength, out, ends, base + pos, end >= wrap ? end - wrap : end);
       }
       pos += size;
     }
     if (pos === 0 && length > 0) throw new Corrupt(`${length} published bytes hold no complete frame`);
+    this.#staleAt = -1;
     return pos;
   }
 
-  #frame(type: number, chunk: Buffer, body: number, length: number, out: Buffer[]): void {
+  /**
+   * A frame of another lap at `cursor`. A well-formed one, the first time there, is taken for
+   * stale bytes exposed by a tail that ran ahead of the producer: drain() stops and waits for the
+   * producer's own tail. Found again at the same place once the tail moved, it was garbage up to
+   * the tail seen the first time: parsing resumes there, without a second report.
+   */
+  #otherLap(cursor: number, type: number, bodyLength: number, found: number, expected: number): never {
+    const what = `frame at cursor ${cursor} is from lap ${found}, expected lap ${expected}`;
+    if (cursor === this.#staleAt) throw new Corrupt(what, this.#staleTail, true);
+    const wellFormed = type >= FrameType.Message && type <= FrameType.Padding && (type === FrameType.Padding || bodyLength <= this.#half.maxFramePayload);
+    if (!wellFormed) throw new Corrupt(`${what}, type=${type} length=${bodyLength}`);
+    throw new Stale(`${what}: stale bytes behind a producer cursor that ran ahead; waiting for the producer`, cursor);
+  }
+
+  #frame(type: number, chunk: Buffer, body: number, length: number, out: Buffer[], ends: number[], cursor: number, end: number): void {
     switch (type) {
       case FrameType.Message:
         // A new message while another was being reassembled: its producer restarted or gave up.
         this.#partial = null;
+        this.#orphanReported = false;
         out.push(bufferView(chunk, body, length));
+        ends.push(end);
         return;
       case FrameType.Begin: {
         if (length < BEGIN_PREFIX) throw new Corrupt(`begin frame of ${length} bytes has no total length`);
         const total = chunk.readUInt32LE(body);
         const piece = length - BEGIN_PREFIX;
         if (total <= piece) throw new Corrupt(`begin frame total=${total} is not larger than its fragment=${piece}`);
+        this.#orphanReported = false;
         if (total > this.#maxMessageSize) {
           this.#partial = { buffer: null, filled: piece, total };
+          this.#partialStart = cursor;
+        this.#partialReleased = false;
           this.#notice = new ShmError('ERR_MESSAGE_TOO_LARGE', `incoming message of ${total} bytes skipped: exceeds maxMessageSize=${this.#maxMessageSize}`);
           return;
         }
         const buffer = Buffer.allocUnsafe(total);
         chunk.copy(buffer, 0, body + BEGIN_PREFIX, body + length);
         this.#partial = { buffer, filled: piece, total };
+        this.#partialStart = cursor;
+        this.#partialReleased = false;
         return;
       }
       case FrameType.Continue:
       case FrameType.End: {
         const partial = this.#partial;
-        // Fragments whose beginning this consumer never saw (it attached mid-message) are dropped.
-        if (partial === null) return;
+        if (partial === null) {
+          // A fragment whose BEGIN this consumer never saw: the reader before it went away in the
+          // middle of this message. Ask the producer to send it again (docs/protocol.md §6) —
+          // before the head passes this frame, which is when the producer looks.
+          if (!this.#orphanReported) {
+            this.#orphanReported = true;
+            this.#half.store(ORPHAN_OFFSET, cursor + 1);
+          }
+          return;
+        }
         if (partial.filled + length > partial.total) {
           throw new Corrupt(`fragments add up to more than the announced total=${partial.total}`);
         }
@@ -234,7 +346,10 @@ export class RingReader {
             throw new Corrupt(`message ended at ${partial.filled} of its announced ${partial.total} bytes`);
           }
           this.#partial = null;
-          if (partial.buffer !== null) out.push(partial.buffer);
+          if (partial.buffer !== null) {
+            out.push(partial.buffer);
+            ends.push(end);
+          }
         }
         return;
       }

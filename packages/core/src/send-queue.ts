@@ -6,6 +6,8 @@ interface PendingWrite extends Outbound {
   deadline: number;
   resolve: () => void;
   reject: (err: Error) => void;
+  /** Resolved (or returned from writeSync) while kept for a possible resend: `data` is a copy then. */
+  settled: boolean;
 }
 
 export interface SendQueueOptions {
@@ -111,7 +113,7 @@ export class SendQueue {
     const timeout = this.#options.timeoutMs;
     this.#totalQueued++;
     this.#pendingBytes += data.length;
-    this.#queue.push({ data, sent: 0, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject });
+    this.#queue.push({ data, sent: 0, begin: -1, end: -1, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject, settled: false });
   }
 
   /**
@@ -130,10 +132,21 @@ export class SendQueue {
     return false;
   }
 
-  /** Commits what fits now, in order, without waiting; returns whether the queue is empty. */
-  flushSync(): boolean {
+  /**
+   * Commits what fits now, in order, without waiting; returns whether the message queued with
+   * `data` (by enqueueSync) is in the ring whole. One kept for a possible resend (a fragmented
+   * message not yet confirmed) is copied first, as the caller may reuse `data` once this returns.
+   */
+  flushSync(data: Uint8Array): boolean {
     this.#commit();
-    return this.pending === 0;
+    for (let i = this.#queueHead; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (w.data !== data) continue;
+      if (w.sent < data.length) return false;
+      this.#keep(w);
+      return true;
+    }
+    return true;
   }
 
   async #pump(): Promise<void> {
@@ -183,13 +196,17 @@ export class SendQueue {
    * Rejects queued writes whose deadline passed. A message already begun is abandoned too, or a
    * message larger than the free ring would wait forever despite its timeout: its fragments stay
    * in the ring unfinished, and the consumer discards them at the next BEGIN or MESSAGE frame.
+   * A message in the ring whole is committed: it resolves and stays kept for a possible resend.
    */
   #expire(): void {
     const now = performance.now();
     const kept: PendingWrite[] = [];
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
-      if (now >= w.deadline) {
+      if (w.sent === w.data.length && w.begin >= 0) {
+        this.#keep(w);
+        kept.push(w);
+      } else if (now >= w.deadline) {
         this.#pendingBytes -= w.data.length;
         w.reject(new ShmError('ERR_TIMEOUT', `write of ${w.data.length} bytes not committed within ${this.#options.timeoutMs} ms: the reader is not consuming`));
       } else {
@@ -208,7 +225,10 @@ export class SendQueue {
     this.#pendingBytes = 0;
   }
 
-  /** Rejects every queued write with ERR_CLOSED after committing what fits; stops the pump. */
+  /**
+   * Rejects every queued write with ERR_CLOSED after committing what fits; stops the pump. A
+   * message in the ring whole resolves: it is committed, and only a resend is given up.
+   */
   close(): void {
     if (this.#closed) return;
     try {
@@ -217,29 +237,83 @@ export class SendQueue {
       // the region may already be unusable; whatever is left is rejected below
     }
     this.#closed = true;
+    const first = this.#queue[this.#queueHead];
+    if (first !== undefined && first.sent === first.data.length) {
+      this.#settle(first);
+      this.#queueHead++;
+    }
     this.#failAll(new ShmError('ERR_CLOSED', 'the communicator was disposed before this write was committed'));
   }
 
-  /** Frames as many queued messages as the free space allows, in order, and publishes them. */
+  /** Resolves a message the ring holds whole, once. */
+  #settle(w: PendingWrite): void {
+    if (w.settled) return;
+    w.settled = true;
+    w.resolve();
+  }
+
+  /** Resolves a fragmented message before it is confirmed, keeping a copy in case it must be sent again. */
+  #keep(w: PendingWrite): void {
+    if (w.settled) return;
+    w.data = Buffer.from(w.data);
+    this.#settle(w);
+  }
+
+  /**
+   * Frames as many queued messages as the free space allows, in order, and publishes them.
+   *
+   * A fragmented message that its reader had begun before it was framed whole (it was larger than
+   * the free ring, so the reader gave back the space of its first fragments) stays at the queue's
+   * head, holding back the messages behind it, until the consumer's head passes its end: if that
+   * reader goes away in the middle, the next one finds the rest without a BEGIN and asks for it
+   * again (docs/protocol.md §6), and it goes out again whole. Its write() resolves once it is
+   * confirmed so. One framed whole before any reader began it needs none of this: a reader keeps
+   * its head at the BEGIN of a message it holds in part while the rest is in the ring.
+   */
   #commit(): void {
     const framer = this.#framer;
     const queue = this.#queue;
     let done = this.#queueHead;
-    framer.begin();
-    while (this.#queueHead < queue.length) {
-      const w = queue[this.#queueHead]!;
-      if (!framer.put(w)) break;
-      this.#pendingBytes -= w.data.length;
-      this.#queueHead++;
+    for (let again = true; again; ) {
+      again = false;
+      let whole: PendingWrite | undefined;
+      framer.begin();
+      while (this.#queueHead < queue.length) {
+        const w = queue[this.#queueHead]!;
+        if (w.begin >= 0 && w.sent === w.data.length) {
+          const verdict = framer.confirm(w);
+          if (verdict === 'pending') break;
+          if (verdict === 'confirmed') {
+            this.#queueHead++;
+            continue;
+          }
+          this.#pendingBytes += w.data.length; // to be sent again
+        }
+        if (!framer.put(w)) break;
+        this.#pendingBytes -= w.data.length;
+        if (w.begin >= 0) {
+          whole = w;
+          break;
+        }
+        this.#queueHead++;
+      }
+      framer.end();
+      if (whole !== undefined) {
+        // Kept only if its reader had begun it; otherwise the next messages follow at once.
+        framer.refreshHead();
+        if (!framer.started(whole)) {
+          this.#queueHead++;
+          again = this.#queueHead < queue.length;
+        }
+      }
     }
-    framer.end();
     const committed = this.#queueHead;
     if (committed === queue.length) {
       this.#queue = [];
       this.#queueHead = 0;
     }
     // Settled after publishing, so that a caller awaiting write() finds its message in the ring.
-    for (; done < committed; done++) queue[done]!.resolve();
+    for (; done < committed; done++) this.#settle(queue[done]!);
     this.#drainIfEmpty();
   }
 

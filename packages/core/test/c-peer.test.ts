@@ -452,7 +452,7 @@ describe('a C peer written from docs/protocol.md', () => {
       const frameAt = (at: number, length: number, type: number, body?: Buffer) => {
         const header = Buffer.alloc(8);
         header.writeUInt32LE(length, 0);
-        header.writeUInt32LE(type, 4);
+        header.writeUInt32LE((type | (ringDescriptor.lapOf(at, ring) << ringDescriptor.FRAME_LAP_SHIFT)) >>> 0, 4);
         raw.write(A + RING + (at % ring), header);
         if (body !== undefined) raw.write(A + RING + (at % ring) + 8, body);
         return ringDescriptor.align(8 + length);
@@ -472,7 +472,7 @@ describe('a C peer written from docs/protocol.md', () => {
         while (bHead !== bTail) {
           const at = B + RING + (bHead % ring);
           const length = raw.load(at);
-          const type = raw.load(at + 4);
+          const type = raw.load(at + 4) & ringDescriptor.FRAME_TYPE_MASK;
           if (type === 1) echoes.push(raw.read(at + 8, length).toString());
           bHead += type === 5 ? ring - (bHead % ring) : ringDescriptor.align(8 + length);
         }

@@ -5,7 +5,7 @@
 import { Region } from '@shmlink/native';
 import { RingFramer, type Outbound } from '../src/framer';
 import { Half } from '../src/half';
-import { BEGIN_PREFIX, FRAME_HEADER, FrameType, HEADER_SIZE, HEAD_OFFSET, TAIL_OFFSET, align, wrapFor } from '../src/ring-descriptor';
+import { BEGIN_PREFIX, FRAME_HEADER, FRAME_LAP_SHIFT, FRAME_TYPE_MASK, FrameType, HEADER_SIZE, HEAD_OFFSET, ORPHAN_OFFSET, TAIL_OFFSET, align, lapOf, wrapFor } from '../src/ring-descriptor';
 import { RingReader } from '../src/ring-reader';
 import { makeMessage, sizeFor } from './fixtures/messages';
 import { cleanup, leftovers, uniqueName } from './helpers';
@@ -55,14 +55,24 @@ function unconsumed({ memory, half }: Rig): [FrameType, number][] {
   for (let at = half.load(HEAD_OFFSET); at !== tail; ) {
     const index = at % half.ringSize;
     const length = memory.load(half.ring + index);
-    const type = memory.load(half.ring + index + 4) as FrameType;
+    const word = memory.load(half.ring + index + 4);
+    expect(word >>> FRAME_LAP_SHIFT).toBe(lapOf(at, half.ringSize));
+    const type = (word & FRAME_TYPE_MASK) as FrameType;
     frames.push([type, length]);
     at = (at + (type === FrameType.Padding ? half.ringSize - index : align(FRAME_HEADER + length))) % half.wrap;
   }
   return frames;
 }
 
-const out = (data: Uint8Array): Outbound => ({ data, sent: 0 });
+const out = (data: Uint8Array): Outbound => ({ data, sent: 0, begin: -1, end: -1 });
+
+/** What a reader that hands every message over at once gets: drain, then commit the whole batch. */
+function take(reader: RingReader, maxBytes = 1 << 20): Buffer[] {
+  const { messages, error } = reader.drain(maxBytes);
+  if (error !== undefined) throw error;
+  reader.commitAll();
+  return messages;
+}
 
 describe('in memory', () => {
   // A 1 KiB ring: frames of up to 504 bytes (half the ring less a header).
@@ -77,7 +87,7 @@ describe('in memory', () => {
       [FrameType.Message, 13],
     ]);
     expect(r.half.load(TAIL_OFFSET)).toBe(16 + 8 + 24);
-    const { messages } = r.reader.drain(1 << 20);
+    const messages = take(r.reader);
     expect(messages.map((m) => m.toString('hex'))).toEqual(['68656c6c6f', '', Buffer.alloc(13, 7).toString('hex')]);
   });
 
@@ -85,17 +95,17 @@ describe('in memory', () => {
     const r = rig(HALF);
     const hundred = () => out(Buffer.alloc(100, 1)); // a 112-byte frame
     expect(commit(r.framer, Array.from({ length: 9 }, hundred))).toBe(9); // up to index 1008
-    expect(r.reader.drain(1 << 20).messages).toHaveLength(9);
+    expect(take(r.reader)).toHaveLength(9);
     expect(commit(r.framer, [hundred()])).toBe(1);
     // 16 bytes were left before the ring's end: a padding frame fills them.
     expect(r.memory.load(r.half.ring + 1008)).toBe(16 - FRAME_HEADER);
-    expect(r.memory.load(r.half.ring + 1012)).toBe(FrameType.Padding);
+    expect(r.memory.load(r.half.ring + 1012) & FRAME_TYPE_MASK).toBe(FrameType.Padding);
     expect(unconsumed(r)).toEqual([
       [FrameType.Padding, 8],
       [FrameType.Message, 100],
     ]);
     expect(r.half.load(TAIL_OFFSET)).toBe(1024 + 112);
-    expect(r.reader.drain(1 << 20).messages).toEqual([Buffer.alloc(100, 1)]);
+    expect(take(r.reader)).toEqual([Buffer.alloc(100, 1)]);
   });
 
   test('a message that fits one frame waits whole for space; it is never split', () => {
@@ -105,7 +115,7 @@ describe('in memory', () => {
     const second = out(Buffer.alloc(500));
     expect(commit(r.framer, [second])).toBe(0);
     expect(second.sent).toBe(0);
-    r.reader.drain(1 << 20);
+    take(r.reader);
     expect(commit(r.framer, [second])).toBe(1);
   });
 
@@ -119,7 +129,7 @@ describe('in memory', () => {
       done = commit(r.framer, [message]) === 1;
       if (frames.length === 0) expect(r.memory.load(r.half.ring + FRAME_HEADER)).toBe(1400); // BEGIN's total
       frames.push(...unconsumed(r));
-      received.push(...r.reader.drain(1 << 20).messages);
+      received.push(...take(r.reader));
     }
     // The first commit fills the ring with BEGIN and a CONTINUE of a frame each; END follows.
     expect(frames).toEqual([
@@ -140,9 +150,9 @@ describe('in memory', () => {
       commits++;
       expect(message.sent).toBeGreaterThan(0);
       expect(message.sent).toBeLessThan(big.length);
-      received.push(...r.reader.drain(1 << 20).messages);
+      received.push(...take(r.reader));
     }
-    received.push(...r.reader.drain(1 << 20).messages);
+    received.push(...take(r.reader));
     expect(commits).toBeGreaterThanOrEqual(4);
     expect(received).toEqual([big]);
   });
@@ -159,8 +169,8 @@ describe('in memory', () => {
     for (let seq = 0; seq < 200; seq++) {
       const message = out(makeMessage(5, seq, sizeFor(5, seq, 700)));
       sent.push(Buffer.from(message.data));
-      while (commit(r.framer, [message]) === 0) received.push(...r.reader.drain(1 << 20).messages);
-      received.push(...r.reader.drain(1 << 20).messages);
+      while (commit(r.framer, [message]) === 0) received.push(...take(r.reader));
+      received.push(...take(r.reader));
       const tail = r.half.load(TAIL_OFFSET);
       expect(tail).toBeLessThan(wrap);
       lowest = Math.min(lowest, tail);
@@ -186,13 +196,94 @@ describe('in memory', () => {
         queue.push(out(data));
       }
       queue.splice(0, commit(r.framer, queue));
-      const drained = r.reader.drain(random(3) === 0 ? 1 << 20 : 1 + random(600));
-      expect(drained.error).toBeUndefined();
-      received.push(...drained.messages);
+      received.push(...take(r.reader, random(3) === 0 ? 1 << 20 : 1 + random(600)));
     }
-    while (r.reader.hasData()) received.push(...r.reader.drain(1 << 20).messages);
+    while (r.reader.hasData()) received.push(...take(r.reader));
     expect(received.length).toBe(sent.length);
     received.forEach((m, i) => expect(m.equals(sent[i]!)).toBe(true));
+  });
+});
+
+describe('in memory: garbage cursors and readers that go away', () => {
+  const HALF = HEADER_SIZE + 1024;
+
+  test('a tail stored ahead of the producer exposes an earlier lap: ERR_CORRUPT, no replay, and nothing skipped once the producer stores its tail again', () => {
+    const r = rig(HALF);
+    const first = Array.from({ length: 12 }, (_, i) => out(makeMessage(7, i, 56)));
+    for (const m of first) expect(commit(r.framer, [m])).toBe(1);
+    expect(take(r.reader)).toHaveLength(12);
+    for (let i = 12; i < 20; i++) expect(commit(r.framer, [out(makeMessage(7, i, 56))])).toBe(1);
+    expect(take(r.reader)).toHaveLength(8);
+    // Now 1280 bytes went through a 1 KiB ring; garbage moves the tail 5 frames ahead, over bytes
+    // of the previous lap that look like well-formed frames.
+    const tail = r.half.load(TAIL_OFFSET);
+    r.half.store(TAIL_OFFSET, tail + 5 * 64);
+    const drained = r.reader.drain(1 << 20);
+    expect(drained.messages).toEqual([]);
+    expect(drained.error?.code).toBe('ERR_CORRUPT');
+    expect(r.reader.drain(1 << 20).error).toBeUndefined(); // reported once
+    // The producer's next commit stores its own tail; the reader goes on from where it stopped.
+    const next = out(makeMessage(7, 20, 56));
+    expect(commit(r.framer, [next])).toBe(1);
+    expect(take(r.reader)).toEqual([makeMessage(7, 20, 56)]);
+  });
+
+  test('a head stored backwards (the ring looks full) is reported and ignored: the writer goes on', () => {
+    const errors: Error[] = [];
+    const memory = new MemoryRegion(HALF);
+    const half = new Half(memory, 0, HALF);
+    half.initialize();
+    const framer = new RingFramer(half, { ringView: null, onCorrupt: (e) => errors.push(e), onPublish: () => {} });
+    const reader = new RingReader(half, 1 << 20, null, () => {});
+    expect(commit(framer, [out(Buffer.alloc(100)), out(Buffer.alloc(100))])).toBe(2);
+    take(reader);
+    const head = half.load(HEAD_OFFSET);
+    // One well-formed store that makes the ring look full from the writer's side.
+    half.store(HEAD_OFFSET, head + 8 - 1024 + (head + 8 < 1024 ? half.wrap : 0));
+    expect(commit(framer, [out(Buffer.alloc(100))])).toBe(1);
+    expect(commit(framer, [out(Buffer.alloc(100))])).toBe(1);
+    expect(errors.map((e) => (e as { code?: string }).code)).toEqual(['ERR_CORRUPT']);
+    expect(take(reader)).toHaveLength(2);
+  });
+
+  test('a reader that goes away inside a fragmented message: the next one asks for it again, and it is sent again whole', () => {
+    const r = rig(HALF);
+    const big = makeMessage(8, 1, 1400);
+    const message = out(big);
+    expect(commit(r.framer, [message])).toBe(0); // BEGIN and a CONTINUE fill the ring
+    // The first reader takes those two fragments (its head passes them) and is gone.
+    expect(take(r.reader)).toEqual([]);
+    expect(commit(r.framer, [message])).toBe(1); // END: whole, kept until the consumer's head passes its end
+    expect(r.framer.started(message)).toBe(true);
+    expect(r.framer.confirm(message)).toBe('pending');
+    // The next reader starts at the stored head: the END without its BEGIN.
+    const second = new RingReader(r.half, 1 << 24, null, () => {});
+    expect(take(second)).toEqual([]);
+    expect(r.memory.load(ORPHAN_OFFSET)).not.toBe(0);
+    r.framer.begin();
+    expect(r.framer.confirm(message)).toBe('resend');
+    r.framer.end();
+    const received: Buffer[] = [];
+    while (commit(r.framer, [message]) === 0) received.push(...take(second));
+    received.push(...take(second));
+    expect(received).toEqual([big]);
+    r.framer.begin();
+    expect(r.framer.confirm(message)).toBe('confirmed');
+  });
+
+  test('the stored head passes only what was handed over; rewind parses the rest again', () => {
+    const r = rig(HALF);
+    const sent = [0, 1, 2, 3].map((i) => makeMessage(9, i, 40));
+    expect(commit(r.framer, sent.map(out))).toBe(4);
+    const first = r.reader.drain(1 << 20);
+    expect(first.messages).toEqual(sent);
+    expect(r.half.load(HEAD_OFFSET)).toBe(0); // nothing stored by the drain itself
+    r.reader.commit(first.ends[0]!); // message 0 handed over, then the reader stopped
+    r.reader.rewind();
+    const again = r.reader.drain(1 << 20);
+    expect(again.messages).toEqual(sent.slice(1));
+    // A reader that starts over at the stored head gets the same: nothing lost, nothing before it.
+    expect(take(new RingReader(r.half, 1 << 20, null, () => {}))).toEqual(sent.slice(1));
   });
 });
 
@@ -216,7 +307,7 @@ describe('on a real region', () => {
         for (const end = Math.min(600, seq + 1 + (seq % 7)); seq < end; seq++) group.push(out(makeMessage(1, seq, sizeFor(1, seq, 40 * 1024))));
         for (;;) {
           group.splice(0, commit(framer, group));
-          received.push(...reader.drain(1 << 20).messages);
+          received.push(...take(reader));
           if (group.length === 0) break;
         }
       }

@@ -70,7 +70,7 @@ describe("receive: 'view'", () => {
     expect(me.errors).toEqual([]);
   });
 
-  test('stopReader() in a listener keeps the rest of the batch as copies; nothing is lost or repeated', async () => {
+  test('stopReader() in a listener leaves the rest of the batch in the ring, lent again at the next start; nothing is lost or repeated', async () => {
     const name = uniqueName();
     const capacity = 65536;
     const me = record(new Communicator(name, capacity, { side: 'a', receive: 'view' }), false);
@@ -89,15 +89,13 @@ describe("receive: 'view'", () => {
     await waitFor(() => stopped !== undefined, 'the stop');
     await stopped;
     expect(checker.next).toBe(10);
-    // The batch's ring space was given back: the peer can fill the whole ring again.
+    // What was delivered went back to the peer; the other 40 wait in the ring (4.5 KiB of 32).
     await peer.write({ seed: 4, from: 50, count: 200, size: 100 });
     me.comm.startReader();
     await waitFor(() => checker.next >= 250, 'the rest');
     expect(checker.firstProblem).toBeNull();
     expect(checker.next).toBe(250);
-    expect(kinds.slice(0, 10).every(Boolean)).toBe(true);
-    expect(kinds.slice(10, 50).some(Boolean)).toBe(false); // held copies
-    expect(kinds.slice(50).every(Boolean)).toBe(true);
+    expect(kinds.every(Boolean)).toBe(true);
   });
 
   test('a peer whose runtime forbids external memory (as Electron does) copies both ways and refuses views', async () => {
