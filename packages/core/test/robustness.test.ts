@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
-import { StreamChecker, checkMessage, seqOf } from './fixtures/messages';
+import { StreamChecker, checkMessage, makeMessage, seqOf } from './fixtures/messages';
 import { Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor, type Recorded, type WriteResult } from './helpers';
 
 afterEach(cleanup);
@@ -262,6 +262,67 @@ describe('garbage in the region', () => {
       const seqs = checkDelivered(me.data);
       expect(seqs.slice(-5)).toEqual([22, 23, 24, 25, 26]);
       expect(me.errors.every((e) => e.code === 'ERR_CORRUPT')).toBe(true);
+    } finally {
+      region.close();
+    }
+  });
+
+  test('a well-formed tail stored ahead, over the previous lap: ERR_CORRUPT once, no old message delivered again, nothing skipped', async () => {
+    const { me, peer, region, base, ring } = await channel();
+    try {
+      me.comm.startReader();
+      const frame = ringDescriptor.align(ringDescriptor.FRAME_HEADER + size);
+      const perLap = Math.floor(ring / frame);
+      // More than a lap: the ring beyond the tail holds the previous lap's frames, well-formed.
+      const count = perLap + 5;
+      await peer.write({ seed: 1, count, size });
+      await waitFor(() => me.data.length === count, 'a lap and more');
+      const tail = region.load(base + ringDescriptor.TAIL_OFFSET);
+      expect(region.load(base + ringDescriptor.HEAD_OFFSET)).toBe(tail);
+      const ahead = Math.min(10, perLap - 6) * frame;
+      expect((tail % ring) + ahead).toBeLessThan(ring); // the garbage tail exposes whole frames of the previous lap
+      region.store(base + ringDescriptor.TAIL_OFFSET, tail + ahead);
+      // The reader notices at its next look (within a liveness interval) and reports it.
+      await waitFor(() => me.errors.length > 0, 'the report');
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      expect(me.data).toHaveLength(count);
+      // The producer stores its own tail at its next commit: everything after arrives, in order.
+      await peer.write({ seed: 1, from: count, count: 3, size });
+      await waitFor(() => me.data.length === count + 3, 'the later messages');
+      expect(checkDelivered(me.data)).toEqual(Array.from({ length: count + 3 }, (_, i) => i));
+      expect(me.errors).toHaveLength(1);
+    } finally {
+      region.close();
+    }
+  });
+
+  test('a well-formed head stored backwards (the ring looks full) while the reader idles: the writer reports it and its write still resolves', async () => {
+    const name = uniqueName();
+    const me = record(new Communicator(name, capacity, { side: 'a' }), false);
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 2, size }, start: true });
+    const region = Region.open(name);
+    try {
+      const received = async (n: number) => {
+        const deadline = Date.now() + 10_000;
+        while ((await peer.stats()).received < n) {
+          if (Date.now() > deadline) throw new Error(`the peer did not receive ${n} messages`);
+          await sleep(10);
+        }
+      };
+      for (let seq = 0; seq < 10; seq++) await me.comm.write(makeMessage(2, seq, size));
+      await received(10);
+      const base = me.comm.writePosition;
+      const ring = ringDescriptor.ringSizeFor(me.comm.readPosition - base);
+      const wrap = ringDescriptor.wrapFor(ring);
+      const tail = region.load(base + ringDescriptor.TAIL_OFFSET);
+      region.store(base + ringDescriptor.HEAD_OFFSET, (tail + 8 - ring + wrap) % wrap);
+      let resolved = false;
+      const written = me.comm.write(makeMessage(2, 10, size)).then(() => (resolved = true));
+      await waitFor(() => resolved, 'the write to resolve', 2000);
+      await written;
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      await received(11);
+      expect((await peer.stats()).firstProblem).toBeNull();
     } finally {
       region.close();
     }
