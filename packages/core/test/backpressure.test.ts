@@ -66,7 +66,7 @@ test('a fast writer and a slow reader: nothing lost, the writer waits, its memor
   expect(growth.rss).toBeLessThan(48);
 }, 90_000);
 
-test('stopReader() from a listener keeps the rest of the batch for the next startReader()', async () => {
+test('stopReader() from a listener leaves the rest of the batch in the ring for the next startReader()', async () => {
   const name = uniqueName();
   const capacity = 16384;
   const me = record(new Communicator(name, capacity, { side: 'a' }), false);
