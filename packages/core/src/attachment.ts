@@ -108,8 +108,8 @@ export class Attachment {
       const read = placement.readPosition ?? defaults.read;
       const write = placement.writePosition ?? defaults.write;
       if (read === write) throw new ShmError('ERR_INVALID_ARGUMENT', `readPosition and writePosition are both ${read}`);
-      const writeHalf = new Half(region, write, halfEnd(write, read, capacity) - write);
-      const readHalf = new Half(region, read, halfEnd(read, write, capacity) - read);
+      const writeHalf = new Half(region, write, halfEnd(write, read, capacity) - write, options.regionView);
+      const readHalf = new Half(region, read, halfEnd(read, write, capacity) - read, options.regionView);
       for (const half of [writeHalf, readHalf]) {
         if (half.size < MIN_HALF) {
           throw new ShmError('ERR_INVALID_ARGUMENT', `half at ${half.base} has size=${half.size} expected>=${MIN_HALF}`);
