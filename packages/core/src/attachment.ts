@@ -1,5 +1,5 @@
 import { ShmError, type Region } from '@shmlink/native';
-import { Doorbell, DoorbellRinger, doorbellPath } from './doorbell';
+import { Doorbell, DoorbellRinger } from '@shmlink/native/internal';
 import { RingFramer } from './framer';
 import { Half, isAlive } from './half';
 import { PeerWatcher } from './peer';
@@ -68,8 +68,8 @@ export class Attachment {
   private constructor(name: string, writeHalf: Half, readHalf: Half, options: AttachOptions) {
     this.writeHalf = writeHalf;
     this.readHalf = readHalf;
-    this.doorbell = new Doorbell(doorbellPath(name, readHalf.base));
-    this.peerBell = new DoorbellRinger(doorbellPath(name, writeHalf.base));
+    this.doorbell = new Doorbell(name, readHalf.base);
+    this.peerBell = new DoorbellRinger(name, writeHalf.base);
     const peerBell = this.peerBell;
     this.spaceWait = new WaitStrategy(writeHalf, 'producer', this.doorbell, new PollWindow(options.poll, options.poll));
     this.dataWait = new WaitStrategy(readHalf, 'consumer', this.doorbell, new PollWindow(options.poll, options.pollBusy));

@@ -1,10 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { isMainThread } from 'node:worker_threads';
 import { Region, ShmError, type ShmErrorCode } from '@shmlink/native';
-import { assertInteger, assertMayBlock, checkOptions, checkTimeout } from '@shmlink/native/internal';
+import { assertInteger, assertMayBlock, checkOptions, checkTimeout, removeDoorbells } from '@shmlink/native/internal';
 import { Attachment, defaultPositions, type Side } from './attachment';
 import { bytesCodec, resolveCodec, type Codec } from './codecs';
-import { removeDoorbells } from './doorbell';
 import { DRAIN_WINDOW, EventReader, decodeMessage } from './event-reader';
 import { resolveOptions, type CommunicatorOptions, type ReceiveOptions, type ResolvedOptions } from './options';
 import type { PeerEvent } from './peer';

@@ -17,7 +17,7 @@ import {
   wrapFor,
   type PartyFields,
 } from './ring-descriptor';
-import type { DoorbellRinger } from './doorbell';
+import type { DoorbellRinger } from '@shmlink/native/internal';
 
 /**
  * What the ring code needs of a mapping. In use it is @shmlink/native's Region; the framing and

@@ -1,4 +1,4 @@
-import type { Doorbell } from './doorbell';
+import type { Doorbell } from '@shmlink/native/internal';
 import type { Half } from './half';
 import { CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, PRODUCER_WAITING_OFFSET, Sleep, TAIL_OFFSET } from './ring-descriptor';
 import type { PollWindow } from './poll-window';
