@@ -7,9 +7,11 @@
 // main thread, so the futex cases run in a worker thread over the compiled modules.
 // The same race across processes, with delays injected into the C peer: c-peer.test.ts,
 // "no lost wake-up".
+import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Region } from '@shmlink/native';
+import { makeFifo } from '@shmlink/native/internal';
 import { Doorbell, DoorbellRinger, doorbellPath } from '../src/doorbell';
 import { Half } from '../src/half';
 import { PollWindow } from '../src/poll-window';
@@ -128,5 +130,41 @@ describe('a wake-up whose flag check comes late (docs/protocol.md §4)', () => {
       bell.close();
       region.close();
     }
+  });
+});
+
+describe('a stale doorbell (docs/protocol.md §4)', () => {
+  test('a FIFO left by a dead owner: ringing it is a no-op, and the next owner takes it over and is woken', async () => {
+    const name = uniqueName();
+    const bellPath = doorbellPath(name, 0);
+    makeFifo(bellPath); // what an owner killed before it could remove its doorbell leaves
+    const ringer = new DoorbellRinger(bellPath);
+    try {
+      ringer.ring(); // nobody listens: open fails (ENXIO), nothing happens
+      const bell = new Doorbell(bellPath);
+      try {
+        const woken = bell.wait(SLICE_MS);
+        ringer.ring();
+        const start = performance.now();
+        await woken;
+        expect(performance.now() - start).toBeLessThan(PROMPT_MS);
+      } finally {
+        bell.close();
+      }
+    } finally {
+      ringer.close();
+    }
+  });
+
+  test('anything else at a doorbell path: the owner refuses it (ERR_SHM_EXISTS), a waker never writes into it', () => {
+    const name = uniqueName();
+    const bellPath = doorbellPath(name, 0);
+    fs.writeFileSync(bellPath, '');
+    const ringer = new DoorbellRinger(bellPath);
+    ringer.ring();
+    ringer.close();
+    expect(fs.statSync(bellPath).size).toBe(0);
+    expect(() => new Doorbell(bellPath)).toThrow(expect.objectContaining({ code: 'ERR_SHM_EXISTS' }));
+    fs.rmSync(bellPath);
   });
 });
