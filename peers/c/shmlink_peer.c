@@ -395,11 +395,10 @@ static int open_region(shmlink_peer *p, uint64_t capacity, char *err, size_t err
       set_error(p, err, errlen, "shm_open('%s'): %s", os_name, strerror(errno));
       return SHMLINK_ERR_SYSTEM;
     }
+    /* Size 0: the creator is between O_EXCL and ftruncate. Wait up to 2 s (section 1). */
     struct stat st;
-    for (int i = 0; i < 2000; i++) {
-      if (fstat(fd, &st) != 0 || st.st_size != 0) break;
-      sleep_ms(1);
-    }
+    const int64_t sized_by = now_ns() + 2000000000LL;
+    while (fstat(fd, &st) == 0 && st.st_size == 0 && now_ns() < sized_by) sleep_ms(1);
     if (fstat(fd, &st) != 0) {
       int e = errno;
       close(fd);

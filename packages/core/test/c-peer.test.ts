@@ -18,8 +18,10 @@ import { cleanup, leftovers, record, uniqueName, waitFor, writeStream } from './
 const C_DIR = path.join(__dirname, '..', '..', '..', 'peers', 'c');
 // ms: the longest either side sleeps without being woken. It was 60 s, so that any missed wake-up
 // failed the test; under a loaded full-suite run one C-sends/Node-echoes case then timed out once
-// in several runs (not reproduced alone or under a CPU burner). Until that is found, a missed
-// wake-up costs at most 2 s here instead of failing the data checks.
+// in several runs (not reproduced alone or under a CPU burner). That was probably the lost wake-up
+// of docs/protocol.md §4 (a waker preempted between its publication and its flag check; fixed in
+// layout version 3, docs/decisions.md §22). A missed wake-up costs 2 s here, and the "no lost
+// wake-up" tests below measure for exactly that (longest_wait_us).
 const SLOW = '2000';
 const TEST_TIMEOUT = 20_000; // a wake-up that never comes fails here, not at jest's 60 s
 const TEXT = 'héllo wörld — 日本語 🎉 ∑';
