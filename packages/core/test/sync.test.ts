@@ -84,7 +84,7 @@ describe('stopping workers that are inside receiveSync/writeSync', () => {
           });
         });
         expect({ round, code, signal, stderr }).toEqual({ round, code: 0, signal: null, stderr: '' });
-        expect(Number(/stopped after (\d+)/.exec(stdout)?.[1])).toBeGreaterThan(0); // traffic was flowing
+        expect(Number(/stopped after (\d+)/.exec(stdout)?.[1])).toBeGreaterThanOrEqual(100); // during traffic
       }
     });
   }
