@@ -10,12 +10,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Region } from '@shmlink/native';
+import { Communicator } from '@shmlink/core';
+import { Region, type ShmError } from '@shmlink/native';
 import { makeFifo } from '@shmlink/native/internal';
 import { Doorbell, DoorbellRinger, doorbellPath } from '../src/doorbell';
 import { Half } from '../src/half';
 import { PollWindow } from '../src/poll-window';
-import { CONSUMER_SLEEPING_OFFSET, PRODUCER_WAITING_OFFSET, Sleep } from '../src/ring-descriptor';
+import { CONSUMER_SLEEPING_OFFSET, PRODUCER_WAITING_OFFSET, Sleep, VERSION, VERSION_OFFSET } from '../src/ring-descriptor';
 import { WaitStrategy } from '../src/wait-strategy';
 import { cleanup, leftovers, uniqueName } from './helpers';
 
@@ -166,5 +167,33 @@ describe('a stale doorbell (docs/protocol.md §4)', () => {
     expect(fs.statSync(bellPath).size).toBe(0);
     expect(() => new Doorbell(bellPath)).toThrow(expect.objectContaining({ code: 'ERR_SHM_EXISTS' }));
     fs.rmSync(bellPath);
+  });
+});
+
+describe('peers of the old handshake (layout version 2) are refused, not left asleep', () => {
+  test('a half initialised by a version-2 peer: ERR_LAYOUT_MISMATCH naming both versions', () => {
+    const name = uniqueName();
+    const capacity = 4096;
+    const region = Region.create(name, capacity);
+    try {
+      // What a version-2 side leaves: a complete descriptor of the half it writes (side 'b').
+      const half = new Half(region, capacity / 2, capacity / 2);
+      half.initialize();
+      half.store(VERSION_OFFSET, 2);
+      expect(VERSION).toBe(3);
+      const comm = new Communicator(name, capacity, { side: 'a' });
+      let error: ShmError | undefined;
+      try {
+        comm.startReader(); // joins the channel: checks both halves
+      } catch (err) {
+        error = err as ShmError;
+      } finally {
+        comm.dispose();
+      }
+      expect(error?.code).toBe('ERR_LAYOUT_MISMATCH');
+      expect(error?.message).toMatch(/version=2 expected=3/);
+    } finally {
+      region.close();
+    }
   });
 });
