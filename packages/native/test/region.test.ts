@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -281,6 +282,29 @@ describe('one process', () => {
     expect(fresh.load(0)).toBe(0);
     expect(thrown(() => Region.unlink(uniqueName())).code).toBe('ERR_SHM_NOT_FOUND');
     expect(Region.unlinkIfExists(uniqueName())).toBe(false);
+  });
+});
+
+describe('an object still of size 0 (its creator between O_EXCL and ftruncate; docs/protocol.md §1)', () => {
+  test('open waits for the size (here 400 ms, another process sizes it), then maps it', () => {
+    const name = uniqueName();
+    fs.writeFileSync(`/dev/shm/${name}`, '');
+    // The main thread blocks in open(); a separate process plays the creator that was descheduled.
+    spawn('sh', ['-c', `sleep 0.4; truncate -s 4096 /dev/shm/${name}`], { stdio: 'ignore' });
+    const start = performance.now();
+    const r = track(Region.open(name));
+    expect(r.size).toBe(4096);
+    expect(performance.now() - start).toBeGreaterThan(300);
+  });
+
+  test('open of an object that stays empty fails ERR_LAYOUT_MISMATCH after about 2 s', () => {
+    const name = uniqueName();
+    fs.writeFileSync(`/dev/shm/${name}`, '');
+    const start = performance.now();
+    expect(thrown(() => Region.open(name))?.code).toBe('ERR_LAYOUT_MISMATCH');
+    const took = performance.now() - start;
+    expect(took).toBeGreaterThan(1_900);
+    expect(took).toBeLessThan(6_000);
   });
 });
 
