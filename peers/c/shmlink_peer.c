@@ -71,6 +71,8 @@
 #define STATE_NONE 0u
 #define STATE_ATTACHED 1u
 #define STATE_LEFT 2u
+/* A slot's state while a process claims it: this bit | the claimer's pid (section 5). */
+#define CLAIMING 0x80000000u
 
 #define SLEEP_AWAKE 0u
 #define SLEEP_FUTEX 1u
@@ -259,13 +261,31 @@ static uint64_t slot_start(const struct half *h, uint32_t slot) {
   return (uint64_t)load(h, slot + SLOT_START_LO) | ((uint64_t)load(h, slot + SLOT_START_HI) << 32);
 }
 
-/* Claims a party slot; returns 0, or the pid of the live process holding it. */
+/* The pid of the live process holding the slot (state 1) or claiming it (CLAIMING | pid), else 0. */
+static uint32_t slot_holder(const struct half *h, uint32_t slot, uint32_t state) {
+  if (state == STATE_ATTACHED) {
+    uint32_t pid = load(h, slot + SLOT_PID);
+    return process_alive(pid, slot_start(h, slot)) ? pid : 0;
+  }
+  return (state & CLAIMING) != 0 && process_exists(state & ~CLAIMING) ? state & ~CLAIMING : 0;
+}
+
+/* Claims a party slot (section 5): the state word is the slot's lock. Returns 0, or the pid of the
+ * live process holding or claiming it. */
 static uint32_t claim_slot(shmlink_peer *p, const struct half *h, uint32_t slot) {
   for (;;) {
-    uint32_t pid = load(h, slot + SLOT_PID);
     uint32_t state = load(h, slot + SLOT_STATE);
-    if (pid != 0 && state == STATE_ATTACHED && process_alive(pid, slot_start(h, slot))) return pid;
-    if (!cas(h, slot + SLOT_PID, pid, p->me)) continue;
+    uint32_t epoch = load(h, slot + SLOT_EPOCH);
+    uint32_t holder = slot_holder(h, slot, state);
+    if (holder != 0) return holder;
+    /* A failed swap: somebody moved first; decide again on what they stored. */
+    if (!cas(h, slot + SLOT_STATE, state, CLAIMING | p->me)) continue;
+    if (state == STATE_ATTACHED && load(h, slot + SLOT_EPOCH) != epoch) {
+      /* Someone finished a claim between our reads and our swap: give their Attached back. */
+      cas(h, slot + SLOT_STATE, CLAIMING | p->me, STATE_ATTACHED);
+      continue;
+    }
+    store(h, slot + SLOT_PID, p->me);
     store(h, slot + SLOT_START_LO, (uint32_t)p->my_start);
     store(h, slot + SLOT_START_HI, (uint32_t)(p->my_start >> 32));
     __atomic_fetch_add(word(h, slot + SLOT_EPOCH), 1u, __ATOMIC_SEQ_CST);
@@ -274,6 +294,8 @@ static uint32_t claim_slot(shmlink_peer *p, const struct half *h, uint32_t slot)
   }
 }
 
+/* Only the holder leaves; a plain store, since a CLAIMING word over a live holder is only ever a
+ * claimer about to give Attached back, whose swap then fails on our Left. */
 static void leave_slot(shmlink_peer *p, const struct half *h, uint32_t slot) {
   if (load(h, slot + SLOT_PID) == p->me) store(h, slot + SLOT_STATE, STATE_LEFT);
 }
@@ -970,8 +992,8 @@ void shmlink_close(shmlink_peer *p) {
   wake_if_sleeping(p, &p->wr, OFF_CONSUMER_SLEEPING, OFF_TAIL, &p->bell_w);
   /* We own no doorbell (we only sleep on futexes). The last side to leave removes the name once
    * everything it wrote has been read, and with it any doorbell a dead peer left behind. */
-  uint32_t peer_pid = load(&p->rd, OFF_PRODUCER_PID), peer_state = load(&p->rd, OFF_PRODUCER_STATE);
-  int peer_here = peer_state == STATE_ATTACHED && peer_pid != p->me && process_exists(peer_pid);
+  uint32_t peer = slot_holder(&p->rd, SLOT_PRODUCER, load(&p->rd, OFF_PRODUCER_STATE));
+  int peer_here = peer != 0 && peer != p->me;
   uint32_t head = load(&p->wr, OFF_HEAD);
   if (!peer_here && cursor_ok(&p->wr, head) && used_bytes(&p->wr, p->tail, head) == 0) {
     char os_name[MAX_NAME + 2];

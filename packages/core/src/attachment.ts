@@ -1,10 +1,10 @@
 import { ShmError, type Region } from '@shmlink/native';
 import { Doorbell, DoorbellRinger, doorbellPath } from './doorbell';
 import { RingFramer } from './framer';
-import { Half, isAlive } from './half';
+import { Half } from './half';
 import { PeerWatcher } from './peer';
 import { PollWindow } from './poll-window';
-import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, PRODUCER, PartyState, PRODUCER_WAITING_OFFSET, HEAD_OFFSET, TAIL_OFFSET } from './ring-descriptor';
+import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, PRODUCER, PRODUCER_WAITING_OFFSET, HEAD_OFFSET, TAIL_OFFSET } from './ring-descriptor';
 import { RingReader } from './ring-reader';
 import { SendQueue } from './send-queue';
 import { WaitStrategy } from './wait-strategy';
@@ -150,10 +150,9 @@ export class Attachment {
     return this.#framer.unread();
   }
 
-  /** Whether the peer's producer slot holds a live, attached process. */
+  /** Whether the peer's producer slot holds a live process, attached or attaching. */
   peerAttached(): boolean {
-    const peer = this.readHalf.readParty(PRODUCER);
-    return peer.state === PartyState.Attached && isAlive(peer.pid, peer.startTime);
+    return this.readHalf.holder(PRODUCER) !== 0;
   }
 
   /** Commits what fits, rejects the rest, marks this side's slots as left and tells the peer. */

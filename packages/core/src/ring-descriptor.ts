@@ -71,6 +71,12 @@ export const CONSUMER: PartyFields = {
   startHi: CONSUMER_START_HI_OFFSET,
 };
 
+/**
+ * A slot's state word while a process claims it: this bit, with the claimer's pid in the low 31 bits.
+ * Holding it is holding the slot's lock (docs/protocol.md §5).
+ */
+export const CLAIMING = 0x80000000;
+
 export const enum PartyState {
   None = 0,
   Attached = 1,
