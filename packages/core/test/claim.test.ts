@@ -1,13 +1,13 @@
 // One owner per side: processes that attach at the same instant race for a side's slots
 // (docs/protocol.md §5), and exactly one of them may win. Contenders are real processes
 // (fixtures/claim-racer.js, and the C peer) released at the same clock tick, for hundreds of rounds.
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
-import { FIXTURES, cleanup, leftovers, record, uniqueName } from './helpers';
+import { Racer, cleanup, leftovers, record, uniqueName, type RaceOutcome } from './helpers';
 
 afterEach(cleanup);
 afterAll(() => expect(leftovers()).toEqual([]));
@@ -15,56 +15,6 @@ afterAll(() => expect(leftovers()).toEqual([]));
 const CAPACITY = 4096;
 /** How far ahead of now a round's start is set: every contender must have its 'go' by then. */
 const LEAD_MS = 15;
-
-type Outcome = { won: true; side: string } | { won: false; code: string };
-
-/** A fixtures/claim-racer.js process; one request at a time. */
-class Racer {
-  readonly child: ChildProcess;
-  #waiting: ((msg: Record<string, unknown>) => void) | undefined;
-
-  private constructor(child: ChildProcess) {
-    this.child = child;
-    child.on('message', (msg: Record<string, unknown>) => {
-      const resolve = this.#waiting;
-      this.#waiting = undefined;
-      if (msg.failed !== undefined) throw new Error(`racer ${child.pid}: ${JSON.stringify(msg.failed)}`);
-      resolve?.(msg);
-    });
-  }
-
-  static async start(): Promise<Racer> {
-    const racer = new Racer(fork(path.join(FIXTURES, 'claim-racer.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-    await racer.#next();
-    return racer;
-  }
-
-  #next(): Promise<Record<string, unknown>> {
-    return new Promise((resolve) => {
-      this.#waiting = resolve;
-    });
-  }
-
-  async request<T>(msg: object): Promise<T> {
-    const reply = this.#next();
-    this.child.send(msg);
-    return (await reply) as T;
-  }
-
-  stop(): Promise<void> {
-    return new Promise((resolve) => {
-      this.child.once('exit', () => resolve());
-      this.child.kill('SIGKILL');
-    });
-  }
-}
-
-let racers: Racer[] = [];
-
-afterEach(async () => {
-  await Promise.all(racers.map((r) => r.stop()));
-  racers = [];
-});
 
 /**
  * A channel whose side 'a' was held and left in an orderly way, with a message unread (which keeps
@@ -80,13 +30,13 @@ async function leftBehind(): Promise<string> {
 }
 
 /** Rounds in which every racer opens the same channel, then all start it at the same instant. */
-async function race(count: number, rounds: number, side: 'a' | undefined, check: (outcomes: Outcome[], round: number) => void): Promise<void> {
-  racers = await Promise.all(Array.from({ length: count }, () => Racer.start()));
+async function race(count: number, rounds: number, side: 'a' | undefined, check: (outcomes: RaceOutcome[], round: number) => void): Promise<void> {
+  const racers = await Promise.all(Array.from({ length: count }, () => Racer.start()));
   for (let round = 0; round < rounds; round++) {
     const name = await leftBehind();
     await Promise.all(racers.map((r) => r.request({ op: 'arm', name, capacity: CAPACITY, side })));
     const at = Date.now() + LEAD_MS;
-    const outcomes = await Promise.all(racers.map((r) => r.request<Outcome>({ op: 'go', at })));
+    const outcomes = await Promise.all(racers.map((r) => r.request<RaceOutcome>({ op: 'go', at })));
     check(outcomes, round);
     await Promise.all(racers.map((r) => r.request({ op: 'release' })));
   }
@@ -97,7 +47,7 @@ describe('one owner per side', () => {
     const failures: string[] = [];
     await race(2, 300, 'a', (outcomes, round) => {
       const winners = outcomes.filter((o) => o.won);
-      const losers = outcomes.filter((o): o is Outcome & { won: false } => !o.won);
+      const losers = outcomes.filter((o): o is RaceOutcome & { won: false } => !o.won);
       if (winners.length !== 1 || losers.length !== 1 || losers[0]!.code !== 'ERR_INVALID_STATE') {
         failures.push(`round ${round}: ${JSON.stringify(outcomes)}`);
       }
@@ -181,13 +131,13 @@ describe('the C peer follows the same claim protocol', () => {
   });
 
   /** Starts the C peer on side 'a' (at `at`, if given); resolves with its outcome while it stays attached. */
-  function cContender(name: string, at?: number): { outcome: Promise<Outcome>; child: ChildProcess } {
+  function cContender(name: string, at?: number): { outcome: Promise<RaceOutcome>; child: ChildProcess } {
     const go = at === undefined ? [] : ['--go-at', String(at)];
     const child = spawn(exe, ['--name', name, '--side', 'a', '--capacity', String(CAPACITY), '--echo', ...go], { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     let out = '';
     let err = '';
-    const outcome = new Promise<Outcome>((resolve) => {
+    const outcome = new Promise<RaceOutcome>((resolve) => {
       child.stdout!.on('data', (chunk: Buffer) => {
         out += chunk.toString();
         if (out.includes('ready')) resolve({ won: true, side: 'a' });
@@ -231,22 +181,21 @@ describe('the C peer follows the same claim protocol', () => {
   });
 
   test('a Node process and the C peer attaching side a at the same instant: exactly one wins (200 rounds)', async () => {
-    racers = [await Racer.start()];
-    const [node] = racers;
+    const node = await Racer.start();
     const failures: string[] = [];
     let cWins = 0;
     for (let round = 0; round < 200; round++) {
       const name = await leftBehind();
-      await node!.request({ op: 'arm', name, capacity: CAPACITY, side: 'a' });
+      await node.request({ op: 'arm', name, capacity: CAPACITY, side: 'a' });
       const at = Date.now() + LEAD_MS;
       const c = cContender(name, at);
-      const outcomes = await Promise.all([node!.request<Outcome>({ op: 'go', at }), c.outcome]);
+      const outcomes = await Promise.all([node.request<RaceOutcome>({ op: 'go', at }), c.outcome]);
       if (outcomes[1].won) cWins++;
       if (outcomes.filter((o) => o.won).length !== 1 || outcomes.some((o) => !o.won && o.code !== 'ERR_INVALID_STATE')) {
         failures.push(`round ${round}: node ${JSON.stringify(outcomes[0])}, C ${JSON.stringify(outcomes[1])}`);
       }
       await stopC(c.child);
-      await node!.request({ op: 'release' });
+      await node.request({ op: 'release' });
     }
     expect(failures).toEqual([]);
     // Both kinds of contender won some rounds: the race was real in both directions.
