@@ -215,10 +215,12 @@ RegionHandle::RegionHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Re
   }
   mapping->base = static_cast<uint8_t*>(address);
   mapping->size = opened.size;
-  // The mapping keeps the object alive on its own: holding the descriptor too would cost one per
-  // region until the mapping goes, which may be long after close() (views; decisions.md §22).
-  PlatformClose(mapping->fd);
-  mapping->fd = -1;
+  // Where the mapping keeps the object alive on its own, holding the descriptor too would cost one
+  // per region until the mapping goes, which may be long after close() (views; decisions.md §23).
+  if (!kKeepHandleWhileMapped) {
+    PlatformClose(mapping->fd);
+    mapping->fd = -1;
+  }
   mapping_ = std::move(mapping);
   created_ = opened.created;
 }
