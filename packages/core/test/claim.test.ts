@@ -1,6 +1,8 @@
 // One owner per side: processes that attach at the same instant race for a side's slots
 // (docs/protocol.md §5), and exactly one of them may win. Contenders are real processes
 // (fixtures/claim-racer.js, and the C peer) released at the same clock tick, for hundreds of rounds.
+// The Node contenders live for all rounds (a fork per round would cost a Node start-up each and
+// spread the contenders by its jitter); the channels are fresh each round.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
