@@ -3,13 +3,16 @@
  *
  *   peer --name NAME --side a|b [--capacity BYTES] [--write-position N --read-position N]
  *        [--echo [--count N] | --send N [--sizes S1,S2,...] [--seed K]] [--say TEXT]...
- *        [--check-ms MS] [--max-message BYTES] [--timeout MS]
+ *        [--check-ms MS] [--max-message BYTES] [--timeout MS] [--go-at EPOCH_MS]
  *
  * Prints "ready pid=... ring=... frame=..." once attached, then
  *   --echo   sends every received message back (until --count messages, SIGTERM/SIGINT, or the
  *            peer leaves);
  *   --send N sends N numbered messages (sizes cycling through --sizes) from the main thread while a
  *            second thread receives and checks N identical replies.
+ * --go-at attaches at that wall-clock time (milliseconds since the epoch, as Node's Date.now(), with
+ * a fraction if wanted), so
+ * that processes started apart attach at the same instant (the slot-claim races of claim.test.ts).
  * Each --say TEXT is sent first, as a message of its bytes (in --send mode it is expected back too).
  * Ends with a "done ..." line (counts, and longest_wait_us: the longest receive after the first
  * message) and leaves in an orderly way. Exit status: 0 success, 1 a failed
@@ -163,11 +166,28 @@ static int parse_sizes(const char *s, struct config *cfg) {
   return cfg->nsizes > 0;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Sleeps until shortly before `at`, then spins: contenders leave together. */
+static void wait_until_ms(double at) {
+  double left = at - now_ms() - 3;
+  if (left > 0) {
+    struct timespec ts = {(time_t)(left / 1e3), (long)((left - (double)(time_t)(left / 1e3) * 1e3) * 1e6)};
+    nanosleep(&ts, NULL);
+  }
+  while (now_ms() < at) {
+  }
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: peer --name NAME --side a|b [--capacity BYTES] [--write-position N --read-position N]\n"
           "            [--echo [--count N] | --send N [--sizes S1,S2,...] [--seed K]] [--say TEXT]...\n"
-          "            [--check-ms MS] [--max-message BYTES] [--timeout MS]\n");
+          "            [--check-ms MS] [--max-message BYTES] [--timeout MS] [--go-at EPOCH_MS]\n");
 }
 
 int main(int argc, char **argv) {
@@ -180,6 +200,7 @@ int main(int argc, char **argv) {
   cfg.timeout_ms = -1;
   cfg.sizes[0] = 0, cfg.sizes[1] = 1, cfg.sizes[2] = 100, cfg.nsizes = 3;
   int send_mode = 0;
+  double go_at = 0;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -203,6 +224,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--check-ms") == 0) { NEXT(); o.peer_check_interval_ms = (uint32_t)strtoul(v, NULL, 10); }
     else if (strcmp(a, "--max-message") == 0) { NEXT(); o.max_message_size = (uint32_t)strtoul(v, NULL, 10); }
     else if (strcmp(a, "--timeout") == 0) { NEXT(); cfg.timeout_ms = strtoll(v, NULL, 10); }
+    else if (strcmp(a, "--go-at") == 0) { NEXT(); go_at = strtod(v, NULL); }
     else { usage(); return 2; }
 #undef NEXT
   }
@@ -221,6 +243,7 @@ int main(int argc, char **argv) {
 
   char err[512];
   shmlink_peer *p;
+  if (go_at > 0) wait_until_ms(go_at);
   int rc = shmlink_open(&o, &p, err, sizeof err);
   if (rc != SHMLINK_OK) {
     fprintf(stderr, "peer: %s\n", err);

@@ -41,6 +41,12 @@
 #define OFF_HEADER_SIZE 8
 #define OFF_RING_SIZE 12
 #define OFF_HALF_SIZE 16
+/* A word of the region, not of a half (section 1): 0 nobody else opened it, 1 joined, WITHDRAWN
+ * its creator is removing it. Lies in the reserved part of the half at 0, or before every half. */
+#define OFF_JOINED 20u
+#define JOINED 1u
+#define WITHDRAWN 0xFFFFFFFFu
+#define MIN_LOW_POSITION 24
 
 #define OFF_TAIL 64
 #define OFF_PRODUCER_WAITING 68
@@ -71,6 +77,8 @@
 #define STATE_NONE 0u
 #define STATE_ATTACHED 1u
 #define STATE_LEFT 2u
+/* A slot's state while a process claims it: this bit | the claimer's pid (section 5). */
+#define CLAIMING 0x80000000u
 
 #define SLEEP_AWAKE 0u
 #define SLEEP_FUTEX 1u
@@ -123,6 +131,7 @@ struct shmlink_peer {
   uint8_t *map;
   uint64_t capacity;
   uint32_t me;
+  int created;         /* this open created the region */
   uint64_t my_start;
   uint32_t max_message;
   uint32_t check_ms;
@@ -279,13 +288,31 @@ static uint64_t slot_start(const struct half *h, uint32_t slot) {
   return (uint64_t)load(h, slot + SLOT_START_LO) | ((uint64_t)load(h, slot + SLOT_START_HI) << 32);
 }
 
-/* Claims a party slot; returns 0, or the pid of the live process holding it. */
+/* The pid of the live process holding the slot (state 1) or claiming it (CLAIMING | pid), else 0. */
+static uint32_t slot_holder(const struct half *h, uint32_t slot, uint32_t state) {
+  if (state == STATE_ATTACHED) {
+    uint32_t pid = load(h, slot + SLOT_PID);
+    return process_alive(pid, slot_start(h, slot)) ? pid : 0;
+  }
+  return (state & CLAIMING) != 0 && process_exists(state & ~CLAIMING) ? state & ~CLAIMING : 0;
+}
+
+/* Claims a party slot (section 5): the state word is the slot's lock. Returns 0, or the pid of the
+ * live process holding or claiming it. */
 static uint32_t claim_slot(shmlink_peer *p, const struct half *h, uint32_t slot) {
   for (;;) {
-    uint32_t pid = load(h, slot + SLOT_PID);
     uint32_t state = load(h, slot + SLOT_STATE);
-    if (pid != 0 && state == STATE_ATTACHED && process_alive(pid, slot_start(h, slot))) return pid;
-    if (!cas(h, slot + SLOT_PID, pid, p->me)) continue;
+    uint32_t epoch = load(h, slot + SLOT_EPOCH);
+    uint32_t holder = slot_holder(h, slot, state);
+    if (holder != 0) return holder;
+    /* A failed swap: somebody moved first; decide again on what they stored. */
+    if (!cas(h, slot + SLOT_STATE, state, CLAIMING | p->me)) continue;
+    if (state == STATE_ATTACHED && load(h, slot + SLOT_EPOCH) != epoch) {
+      /* Someone finished a claim between our reads and our swap: give their Attached back. */
+      cas(h, slot + SLOT_STATE, CLAIMING | p->me, STATE_ATTACHED);
+      continue;
+    }
+    store(h, slot + SLOT_PID, p->me);
     store(h, slot + SLOT_START_LO, (uint32_t)p->my_start);
     store(h, slot + SLOT_START_HI, (uint32_t)(p->my_start >> 32));
     __atomic_fetch_add(word(h, slot + SLOT_EPOCH), 1u, __ATOMIC_SEQ_CST);
@@ -294,6 +321,8 @@ static uint32_t claim_slot(shmlink_peer *p, const struct half *h, uint32_t slot)
   }
 }
 
+/* Only the holder leaves; a plain store, since a CLAIMING word over a live holder is only ever a
+ * claimer about to give Attached back, whose swap then fails on our Left. */
 static void leave_slot(shmlink_peer *p, const struct half *h, uint32_t slot) {
   if (load(h, slot + SLOT_PID) == p->me) store(h, slot + SLOT_STATE, STATE_LEFT);
 }
@@ -364,7 +393,7 @@ static int valid_name(const char *name) {
 
 /* Creates the region (O_EXCL, mode 0600, ftruncate: zero-filled) or opens the existing one and
  * takes its size (waiting briefly while a creator has not sized it yet). */
-static int open_region(shmlink_peer *p, uint64_t capacity, char *err, size_t errlen) {
+static int open_region(shmlink_peer *p, uint64_t capacity, int *created, char *err, size_t errlen) {
   char os_name[MAX_NAME + 2];
   snprintf(os_name, sizeof os_name, "/%s", p->name);
   for (int attempt = 0; attempt < 8; attempt++) {
@@ -382,6 +411,7 @@ static int open_region(shmlink_peer *p, uint64_t capacity, char *err, size_t err
         }
         p->fd = fd;
         p->capacity = capacity;
+        *created = 1;
         return SHMLINK_OK;
       }
       if (errno != EEXIST) {
@@ -407,10 +437,18 @@ static int open_region(shmlink_peer *p, uint64_t capacity, char *err, size_t err
     }
     p->fd = fd;
     p->capacity = (uint64_t)st.st_size;
+    *created = 0;
     return SHMLINK_OK;
   }
   set_error(p, err, errlen, "region '%s' kept appearing and disappearing", p->name);
   return SHMLINK_ERR_SYSTEM;
+}
+
+/* Section 1: marks a region we opened as joined; 0 when its creator is removing it. */
+static int join_region(uint8_t *map) {
+  uint32_t found = 0;
+  __atomic_compare_exchange_n((uint32_t *)(map + OFF_JOINED), &found, JOINED, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return found != WITHDRAWN;
 }
 
 static void half_init(struct half *h, uint8_t *map, uint32_t base, uint32_t size) {
@@ -547,21 +585,39 @@ int shmlink_open(const shmlink_options *o, shmlink_peer **out, char *err, size_t
   struct sigaction sa;
   if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) signal(SIGPIPE, SIG_IGN);
 
-  int rc = open_region(p, o->capacity, err, errlen);
-  if (rc != SHMLINK_OK) goto fail;
-  uint64_t cap = p->capacity;
-  if (cap < 2 * MIN_HALF || cap > ((uint64_t)1 << 32)) {
-    set_error(p, err, errlen, "region '%s' has %llu bytes, expected %u..2^32", p->name, (unsigned long long)cap, 2 * MIN_HALF);
-    rc = SHMLINK_ERR_LAYOUT;
-    goto fail;
+  int rc;
+  uint64_t cap;
+  /* A region whose creator withdrew it (section 1) is about to go: open the name again. */
+  for (int waited = 0;; waited++) {
+    int created = 0;
+    rc = open_region(p, o->capacity, &created, err, errlen);
+    if (rc != SHMLINK_OK) goto fail;
+    cap = p->capacity;
+    if (cap < 2 * MIN_HALF || cap > ((uint64_t)1 << 32)) {
+      set_error(p, err, errlen, "region '%s' has %llu bytes, expected %u..2^32", p->name, (unsigned long long)cap, 2 * MIN_HALF);
+      rc = SHMLINK_ERR_LAYOUT;
+      goto fail;
+    }
+    void *map = mmap(NULL, (size_t)cap, PROT_READ | PROT_WRITE, MAP_SHARED, p->fd, 0);
+    if (map == MAP_FAILED) {
+      set_error(p, err, errlen, "mmap('%s', %llu): %s", p->name, (unsigned long long)cap, strerror(errno));
+      rc = SHMLINK_ERR_SYSTEM;
+      goto fail;
+    }
+    p->map = map;
+    p->created = created;
+    if (created || join_region(p->map)) break;
+    munmap(p->map, (size_t)cap);
+    close(p->fd);
+    p->map = NULL;
+    p->fd = -1;
+    if (waited == 2000) {
+      set_error(p, err, errlen, "region '%s' was withdrawn by its creator and never removed", p->name);
+      rc = SHMLINK_ERR_SYSTEM;
+      goto fail;
+    }
+    sleep_ms(1);
   }
-  void *map = mmap(NULL, (size_t)cap, PROT_READ | PROT_WRITE, MAP_SHARED, p->fd, 0);
-  if (map == MAP_FAILED) {
-    set_error(p, err, errlen, "mmap('%s', %llu): %s", p->name, (unsigned long long)cap, strerror(errno));
-    rc = SHMLINK_ERR_SYSTEM;
-    goto fail;
-  }
-  p->map = map;
 
   /* Section 1: the default split, or explicit positions; a half ends at the other half's position
    * if that is higher, else at the end of the mapping. */
@@ -572,6 +628,12 @@ int shmlink_open(const shmlink_options *o, shmlink_peer **out, char *err, size_t
   if (wpos % 8 != 0 || rpos % 8 != 0 || wpos == rpos || (uint64_t)wpos >= cap || (uint64_t)rpos >= cap) {
     set_error(p, err, errlen, "positions write=%lld read=%lld must differ, be multiples of 8 and lie inside %llu bytes",
               (long long)wpos, (long long)rpos, (unsigned long long)cap);
+    rc = SHMLINK_ERR_ARGUMENT;
+    goto fail;
+  }
+  int64_t low = wpos < rpos ? wpos : rpos;
+  if (low != 0 && low < MIN_LOW_POSITION) {
+    set_error(p, err, errlen, "the lower position is %lld: expected 0 or >= %d (the joined word)", (long long)low, MIN_LOW_POSITION);
     rc = SHMLINK_ERR_ARGUMENT;
     goto fail;
   }
@@ -614,7 +676,16 @@ int shmlink_open(const shmlink_options *o, shmlink_peer **out, char *err, size_t
   return SHMLINK_OK;
 
 fail:
-  if (p->map != NULL) munmap(p->map, (size_t)p->capacity);
+  if (p->map != NULL) {
+    /* A region we created for nothing goes again, unless someone joined it meanwhile. */
+    uint32_t nobody = 0;
+    if (p->created && __atomic_compare_exchange_n((uint32_t *)(p->map + OFF_JOINED), &nobody, WITHDRAWN, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+      char os_name[MAX_NAME + 2];
+      snprintf(os_name, sizeof os_name, "/%s", p->name);
+      shm_unlink(os_name);
+    }
+    munmap(p->map, (size_t)p->capacity);
+  }
   if (p->fd >= 0) close(p->fd);
   free(p);
   return rc;
@@ -997,10 +1068,13 @@ void shmlink_close(shmlink_peer *p) {
   wake_if_sleeping(p, &p->wr, OFF_CONSUMER_SLEEPING, &p->bell_w);
   /* We own no doorbell (we only sleep on futexes). The last side to leave removes the name once
    * everything it wrote has been read, and with it any doorbell a dead peer left behind. */
-  uint32_t peer_pid = load(&p->rd, OFF_PRODUCER_PID), peer_state = load(&p->rd, OFF_PRODUCER_STATE);
-  int peer_here = peer_state == STATE_ATTACHED && peer_pid != p->me && process_exists(peer_pid);
+  uint32_t peer = slot_holder(&p->rd, SLOT_PRODUCER, load(&p->rd, OFF_PRODUCER_STATE));
+  int peer_here = peer != 0 && peer != p->me;
   uint32_t head = load(&p->wr, OFF_HEAD);
   if (!peer_here && cursor_ok(&p->wr, head) && used_bytes(&p->wr, p->tail, head) == 0) {
+    /* Whoever opens the name from now on opens it again rather than joining what goes (section 1). */
+    uint32_t nobody = 0;
+    __atomic_compare_exchange_n((uint32_t *)(p->map + OFF_JOINED), &nobody, WITHDRAWN, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     char os_name[MAX_NAME + 2];
     snprintf(os_name, sizeof os_name, "/%s", p->name);
     shm_unlink(os_name);

@@ -31,7 +31,7 @@ enum shmlink_status {
   SHMLINK_ERR_ARGUMENT = -1,
   SHMLINK_ERR_SYSTEM = -2,  /* a system call failed (see shmlink_error()) */
   SHMLINK_ERR_LAYOUT = -3,  /* ERR_LAYOUT_MISMATCH: the region's geometry differs from ours */
-  SHMLINK_ERR_IN_USE = -4,  /* our side is held by a live process */
+  SHMLINK_ERR_IN_USE = -4,  /* our side is held, or being claimed, by a live process */
   SHMLINK_ERR_TOO_LARGE = -5 /* send: the message exceeds max_message_size */
 };
 
@@ -74,8 +74,10 @@ typedef struct shmlink_geometry {
 typedef struct shmlink_peer shmlink_peer;
 
 /*
- * Opens (or creates) the region, initialises or checks both half headers, claims the producer slot
- * of the half we write and the consumer slot of the half we read, and wakes the peer's reader.
+ * Opens (or creates) the region — marking a region it opened as joined, and opening the name again
+ * if its creator withdrew it (protocol section 1) — initialises or checks both half headers, claims
+ * the producer slot of the half we write and the consumer slot of the half we read (section 5),
+ * and wakes the peer's reader.
  * Returns SHMLINK_OK and *out, or an error with a message in err.
  */
 int shmlink_open(const shmlink_options *o, shmlink_peer **out, char *err, size_t errlen);

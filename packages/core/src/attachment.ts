@@ -1,10 +1,10 @@
 import { ShmError, type Region } from '@shmlink/native';
 import { Doorbell, DoorbellRinger } from '@shmlink/native/internal';
 import { RingFramer } from './framer';
-import { Half, isAlive } from './half';
+import { Half } from './half';
 import { PeerWatcher } from './peer';
 import { PollWindow } from './poll-window';
-import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, PRODUCER, PartyState, PRODUCER_WAITING_OFFSET } from './ring-descriptor';
+import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, MIN_LOW_POSITION, PRODUCER, PRODUCER_WAITING_OFFSET } from './ring-descriptor';
 import { RingReader } from './ring-reader';
 import { SendQueue } from './send-queue';
 import { WaitStrategy } from './wait-strategy';
@@ -108,6 +108,11 @@ export class Attachment {
       const read = placement.readPosition ?? defaults.read;
       const write = placement.writePosition ?? defaults.write;
       if (read === write) throw new ShmError('ERR_INVALID_ARGUMENT', `readPosition and writePosition are both ${read}`);
+      const low = Math.min(read, write);
+      if (low !== 0 && low < MIN_LOW_POSITION) {
+        // Bytes 20-23 of the region hold the joined word (docs/protocol.md §1).
+        throw new ShmError('ERR_INVALID_ARGUMENT', `the lower position is ${low}: expected 0 or >= ${MIN_LOW_POSITION}`);
+      }
       const writeHalf = new Half(region, write, halfEnd(write, read, capacity) - write, options.regionView);
       const readHalf = new Half(region, read, halfEnd(read, write, capacity) - read, options.regionView);
       for (const half of [writeHalf, readHalf]) {
@@ -150,10 +155,9 @@ export class Attachment {
     return this.#framer.unread();
   }
 
-  /** Whether the peer's producer slot holds a live, attached process. */
+  /** Whether the peer's producer slot holds a live process, attached or attaching. */
   peerAttached(): boolean {
-    const peer = this.readHalf.readParty(PRODUCER);
-    return peer.state === PartyState.Attached && isAlive(peer.pid, peer.startTime);
+    return this.readHalf.holder(PRODUCER) !== 0;
   }
 
   /** Commits what fits, rejects the rest, marks this side's slots as left and tells the peer. */

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { isMainThread } from 'node:worker_threads';
-import { Region, ShmError, type ShmErrorCode } from '@shmlink/native';
-import { assertInteger, assertMayBlock, checkOptions, checkTimeout, removeDoorbells } from '@shmlink/native/internal';
+import { Region, ShmError, type RegionOptions, type ShmErrorCode } from '@shmlink/native';
+import { assertInteger, assertMayBlock, checkOptions, checkTimeout, pauseMs, removeDoorbells } from '@shmlink/native/internal';
 import { Attachment, defaultPositions, type Side } from './attachment';
 import { bytesCodec, resolveCodec, type Codec } from './codecs';
+import { join, withdraw } from './join';
 import { DRAIN_WINDOW, EventReader, decodeMessage } from './event-reader';
 import { resolveOptions, type CommunicatorOptions, type ReceiveOptions, type ResolvedOptions } from './options';
 import type { PeerEvent } from './peer';
@@ -79,12 +80,16 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     const opts = this.#options;
     this.name = name;
     this.path = opts.path;
-    this.#region = region ?? Region.createOrOpen(name, capacity, { ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.path === undefined ? {} : { path: opts.path }) });
+    this.#region =
+      region === undefined
+        ? openRegion(name, capacity, { ...(opts.mode === undefined ? {} : { mode: opts.mode }), ...(opts.path === undefined ? {} : { path: opts.path }) })
+        : joinOpened(region);
     try {
       this.#regionView = viewOf(this.#region, opts.receive === 'view');
     } catch (err) {
+      const remove = this.#region.created && (opts.path !== undefined || withdraw(this.#region));
       this.#region.close();
-      if (this.#region.created) Region.unlinkIfExists(name, opts.path === undefined ? undefined : { path: opts.path });
+      if (remove) Region.unlinkIfExists(name, opts.path === undefined ? undefined : { path: opts.path });
       throw err;
     }
   }
@@ -381,8 +386,9 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
 
   /**
    * Stops the reader, commits the queued writes that fit and rejects the rest with ERR_CLOSED,
-   * marks this side as gone and unmaps. The region's name is removed by the last side to leave,
-   * once everything it wrote has been read. Idempotent.
+   * marks this side as gone and unmaps, before it returns. The region's name is removed by the last
+   * side to leave, once everything it wrote has been read — or, for a communicator that never
+   * started, if it created the region and no other process opened it. Idempotent.
    */
   dispose(): void {
     if (this.#disposed) return;
@@ -395,9 +401,17 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
         // A peer that died could not remove its doorbell; with the channel goes every bell.
         // A persisted channel's file is its durable store: only Communicator.unlink removes it.
         if (!attachment.peerAttached() && attachment.unread() === 0) {
-          if (this.path === undefined) Communicator.unlink(this.name);
-          else removeDoorbells(this.name);
+          if (this.path === undefined) {
+            // Whoever opens the name from now on opens it again instead of joining what goes.
+            withdraw(this.#region);
+            Communicator.unlink(this.name);
+          } else {
+            removeDoorbells(this.name);
+          }
         }
+      } else if (this.#region.created && this.path === undefined && withdraw(this.#region)) {
+        // Never started, and nobody else opened it: the region is nobody's (decisions.md §25).
+        Region.unlinkIfExists(this.name);
       }
     } finally {
       this.#disposed = true;
@@ -426,6 +440,33 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   [Symbol.asyncDispose](): Promise<void> {
     return this.disposeAsync();
   }
+}
+
+/** How long an opener waits for a creator that withdrew its region to remove the name. */
+const WITHDRAWN_WAIT_MS = 2000;
+
+/**
+ * Create-or-opens the channel's region and, when it opened one, joins it (join.ts). A region its
+ * creator is removing is opened again once the name is gone (created anew, or someone else's).
+ */
+function openRegion(name: string, capacity: number, options: RegionOptions): Region {
+  const deadline = Date.now() + WITHDRAWN_WAIT_MS;
+  for (;;) {
+    const region = Region.createOrOpen(name, capacity, options);
+    if (region.created || options.path !== undefined || join(region)) return region;
+    region.close();
+    if (Date.now() > deadline) {
+      throw new ShmError('ERR_SHM_EXISTS', `'${name}' was withdrawn by its creator, which did not remove it within ${WITHDRAWN_WAIT_MS} ms (remove it with Communicator.unlink)`);
+    }
+    pauseMs(1);
+  }
+}
+
+/** Joins a region Communicator.open() opened; one its creator is removing counts as not there. */
+function joinOpened(region: Region): Region {
+  if (region.persisted || join(region)) return region;
+  region.close();
+  throw new ShmError('ERR_SHM_NOT_FOUND', `'${region.name}' is being removed by its creator`);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   PartyState,
   RING_SIZE_OFFSET,
   Sleep,
+  CLAIMING,
   VERSION,
   VERSION_OFFSET,
   maxFramePayload,
@@ -166,21 +167,45 @@ export class Half {
     };
   }
 
+  /** The pid of the live process that holds the slot or is claiming it, else 0. */
+  holder(fields: PartyFields): number {
+    return this.#holderAt(fields, this.load(fields.state));
+  }
+
+  #holderAt(fields: PartyFields, state: number): number {
+    if (state === PartyState.Attached) {
+      const party = this.readParty(fields);
+      return isAlive(party.pid, party.startTime) ? party.pid : 0;
+    }
+    // A claim in progress carries its claimer's pid; its start time is not written yet.
+    return state >= CLAIMING && isAlive(state - CLAIMING, 0) ? state - CLAIMING : 0;
+  }
+
   /**
-   * Claims a party slot for this process. A slot held by a live process other than this one is
-   * refused (returns that pid); a slot of a dead or departed process is taken over.
+   * Claims a party slot for this process (docs/protocol.md §5). The state word is the slot's lock:
+   * a claimer swaps it from a free value to CLAIMING | pid, writes the other fields and stores
+   * Attached, so two processes never both win. Returns 0, or the pid of the live process that
+   * holds the slot or is claiming it (this process included: another communicator in it).
    */
   claimParty(fields: PartyFields): number {
     const me = process.pid;
     for (;;) {
-      const pid = this.load(fields.pid);
       const state = this.load(fields.state);
-      // A live holder refuses the claim, this process included (another communicator in it holds it).
-      if (pid !== 0 && state === PartyState.Attached && isAlive(pid, this.readParty(fields).startTime)) {
-        return pid;
+      const epoch = this.load(fields.epoch);
+      const holder = this.#holderAt(fields, state);
+      if (holder !== 0) return holder;
+      // Free, left, or held by a process that died: take the lock. A failed swap means somebody
+      // else moved first: decide again on what they stored, never swap on a stale read.
+      if (this.compareExchange(fields.state, state, CLAIMING + me) !== state) continue;
+      if (state === PartyState.Attached && this.load(fields.epoch) !== epoch) {
+        // A claimer finished between our reads and our swap (the epoch grows before Attached is
+        // stored): the Attached we swapped is theirs, not the dead holder's. Give it back; if the
+        // owner left meanwhile, its Left stands and the swap back fails.
+        this.compareExchange(fields.state, CLAIMING + me, PartyState.Attached);
+        continue;
       }
-      if (this.compareExchange(fields.pid, pid, me) !== pid) continue;
       const start = processStartTime(me) ?? 0;
+      this.store(fields.pid, me);
       this.store(fields.startLo, start % 0x100000000);
       this.store(fields.startHi, Math.floor(start / 0x100000000));
       this.region.add(this.base + fields.epoch, 1);
@@ -189,6 +214,11 @@ export class Half {
     }
   }
 
+  /**
+   * Marks the slot left; only its holder calls this. A plain store even over a CLAIMING word: while
+   * this process holds the slot, a claimer can own that word only to give Attached back (see
+   * claimParty), and its swap back then fails on our Left.
+   */
   leaveParty(fields: PartyFields): void {
     if (this.load(fields.pid) === process.pid) this.store(fields.state, PartyState.Left);
   }

@@ -29,6 +29,18 @@ export const HEADER_SIZE_OFFSET = 8;
 export const RING_SIZE_OFFSET = 12;
 export const HALF_SIZE_OFFSET = 16;
 
+/**
+ * A word of the region rather than of a half: region offset 20, within the reserved part of line 0
+ * of the half at position 0, or before every half when no half starts at 0 (the lowest position
+ * is then at least 24). A process that opens a region its creator made marks it joined; a creator
+ * that goes without starting removes the region only if it can swap 0 for WITHDRAWN first.
+ */
+export const JOINED_OFFSET = 20;
+export const JOINED = 1;
+export const WITHDRAWN = 0xffffffff;
+/** Lowest positions (besides 0) that leave the joined word outside every half. */
+export const MIN_LOW_POSITION = JOINED_OFFSET + 4;
+
 // Line 1 — written by the producer (the side that writes this half).
 export const TAIL_OFFSET = 64;
 export const PRODUCER_WAITING_OFFSET = 68;
@@ -74,6 +86,12 @@ export const CONSUMER: PartyFields = {
   startLo: CONSUMER_START_LO_OFFSET,
   startHi: CONSUMER_START_HI_OFFSET,
 };
+
+/**
+ * A slot's state word while a process claims it: this bit, with the claimer's pid in the low 31 bits.
+ * Holding it is holding the slot's lock (docs/protocol.md §5).
+ */
+export const CLAIMING = 0x80000000;
 
 export const enum PartyState {
   None = 0,

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
 import { StreamChecker, makeMessage, sizeFor } from './fixtures/messages';
-import { cleanup, leftovers, record, uniqueName, waitFor, writeStream } from './helpers';
+import { cleanup, filesOf, leftovers, record, uniqueName, waitFor, writeStream } from './helpers';
 
 const C_DIR = path.join(__dirname, '..', '..', '..', 'peers', 'c');
 // ms: the longest either side sleeps without being woken. It was 60 s, so that any missed wake-up
@@ -417,6 +417,24 @@ describe('a C peer written from docs/protocol.md', () => {
     expect(exit).toMatchObject({ code: 0, signal: null, done: { ended: 'interrupted', received: 1 } });
     await waitFor(() => me.peers.some((e) => e.type === 'disconnected'), "'disconnected'");
     expect(me.peers.map((e) => e.type)).toEqual(['connected', 'disconnected']);
+  }, TEST_TIMEOUT);
+
+  test('joins a region Node created: the creator going without starting leaves it, and a new Node side meets the C peer there', async () => {
+    const name = uniqueName();
+    const creator = new Communicator(name, 8192);
+    const c = new CPeer(['--name', name, '--side', 'b', '--echo', '--check-ms', SLOW]);
+    await c.ready;
+    creator.dispose();
+    const me = record(new Communicator(name, 8192, { side: 'a', peerCheckInterval: 2_000 }));
+    me.comm.startReader();
+    await me.comm.write('still there');
+    await waitFor(() => me.data.length === 1, 'the echo');
+    expect(me.data[0]!.toString()).toBe('still there');
+    // A lower position that would put a half over the joined word (bytes 20-23) is refused.
+    const lowName = uniqueName();
+    const low = new CPeer(['--name', lowName, '--capacity', '8192', '--side', 'a', '--write-position', '16', '--read-position', '4096', '--echo']);
+    await expect(low.ready).rejects.toThrow(/lower position is 16/);
+    expect(filesOf(lowName)).toEqual([]); // the region it created for nothing went with it
   }, TEST_TIMEOUT);
 
   test('positions that disagree with the region are refused before anything is written', async () => {

@@ -15,6 +15,7 @@ let counter = 0;
 const names = new Set<string>();
 const communicators = new Set<Communicator>();
 const peers = new Set<Peer>();
+const racers = new Set<Racer>();
 
 export function uniqueName(): string {
   const name = `${PREFIX}${++counter}`;
@@ -55,6 +56,8 @@ export async function cleanup(): Promise<void> {
   communicators.clear();
   await Promise.all([...peers].map((p) => p.kill()));
   peers.clear();
+  await Promise.all([...racers].map((r) => r.stop()));
+  racers.clear();
   for (const name of names) {
     Region.unlinkIfExists(name);
     for (const file of filesOf(name)) fs.rmSync(path.join(SHM_DIR, file), { force: true });
@@ -257,4 +260,54 @@ export async function writeStream(
     }
   }
   await Promise.all(inFlight);
+}
+
+/** What a fixtures/claim-racer.js process answers to 'go' and 'join'. */
+export type RaceOutcome = { won: true; side: string } | { won: false; code: string };
+
+/**
+ * A process running fixtures/claim-racer.js: it opens and starts channels when told, at an instant
+ * it is told, to race other processes for a side or a region. One request at a time.
+ */
+export class Racer {
+  readonly child: ChildProcess;
+  #waiting: { resolve: (msg: Record<string, unknown>) => void; reject: (err: Error) => void } | undefined;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    child.on('message', (msg: Record<string, unknown>) => {
+      const waiting = this.#waiting;
+      this.#waiting = undefined;
+      if (msg.failed !== undefined) waiting?.reject(new Error(`racer ${child.pid}: ${JSON.stringify(msg.failed)}`));
+      else waiting?.resolve(msg);
+    });
+    child.once('exit', (code, signal) => this.#waiting?.reject(new Error(`racer ${child.pid} exited (${code ?? signal})`)));
+  }
+
+  static async start(): Promise<Racer> {
+    const racer = new Racer(fork(path.join(FIXTURES, 'claim-racer.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    racers.add(racer);
+    await racer.#next();
+    return racer;
+  }
+
+  #next(): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      this.#waiting = { resolve, reject };
+    });
+  }
+
+  async request<T>(msg: object): Promise<T> {
+    const reply = this.#next();
+    this.child.send(msg);
+    return (await reply) as T;
+  }
+
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGKILL');
+    });
+  }
 }

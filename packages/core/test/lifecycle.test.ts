@@ -1,12 +1,13 @@
 // The life of a channel: disposal with writes pending, use after dispose, write timeouts, sizes
 // beyond maxMessageSize, bad arguments, and what disposal leaves in /dev/shm.
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region, ShmError } from '@shmlink/native';
 import { makeMessage } from './fixtures/messages';
-import { FIXTURES, Peer, cleanup, filesOf, leftovers, open, record, rejection, sleep, uniqueName, waitFor, writeStream } from './helpers';
+import { FIXTURES, Peer, Racer, cleanup, filesOf, leftovers, open, record, rejection, sleep, uniqueName, waitFor, writeStream, type RaceOutcome } from './helpers';
 
 afterEach(cleanup);
 afterAll(() => expect(leftovers()).toEqual([]));
@@ -208,6 +209,67 @@ describe('message size limits', () => {
 });
 
 describe('what dispose() releases', () => {
+  test('a region another process opened stays when its creator goes without starting; the two sides still meet there', async () => {
+    const name = uniqueName();
+    const creator = new Communicator(name, 4096);
+    const peer = await Peer.start({ name, capacity: 0, options: { side: 'b' } }); // opens, does not start
+    creator.dispose();
+    expect(filesOf(name)).toEqual([name]);
+    const again = open(name, 4096, { side: 'a' });
+    again.comm.startReader();
+    await peer.call('start');
+    await peer.write({ seed: 3, count: 5, size: 100 });
+    await waitFor(() => again.data.length === 5, 'the peer’s messages');
+  });
+
+  test('a creator going without starting at the instant another process joins: the joiner always ends up on the region its name leads to (300 rounds)', async () => {
+    const { PRODUCER_PID_OFFSET, PRODUCER_STATE_OFFSET } = ringDescriptor;
+    const capacity = 4096;
+    const sideB = 2048; // side 'b' writes the upper half
+    const racer = await Racer.start();
+    const failures: string[] = [];
+    for (let round = 0; round < 300; round++) {
+      const name = uniqueName();
+      const creator = new Communicator(name, capacity);
+      const at = Date.now() + 15;
+      const joined = racer.request<RaceOutcome>({ op: 'join', name, capacity, side: 'b', at });
+      while (performance.timeOrigin + performance.now() < at) {
+        // spin: dispose at the instant the other process opens
+      }
+      creator.dispose();
+      const outcome = await joined;
+      let found = 'no region under the name';
+      try {
+        const region = Region.open(name);
+        if (region.load(sideB + PRODUCER_STATE_OFFSET) === 1 && region.load(sideB + PRODUCER_PID_OFFSET) === racer.child.pid) found = 'ok';
+        else found = 'a region without the joiner';
+        region.close();
+      } catch (err) {
+        found = (err as ShmError).code;
+      }
+      if (!outcome.won || found !== 'ok') failures.push(`round ${round}: ${JSON.stringify(outcome)}, ${found}`);
+      await racer.request({ op: 'release' });
+    }
+    expect(failures).toEqual([]);
+  });
+
+  test('1,000 communicators created and disposed without starting, in one synchronous loop under ulimit -n 128: no name left, no descriptor or mapping kept', async () => {
+    const prefix = `${uniqueName()}-`;
+    const child = spawn('sh', ['-c', `ulimit -n 128 && exec "${process.execPath}" "${path.join(FIXTURES, 'dispose-loop.js')}" ${prefix} 1000`], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let report: { before: { fds: number; mappings: number }; after: { fds: number; mappings: number }; done: number; error: string | null } | undefined;
+    child.on('message', (m: typeof report) => (report = m));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const left = fs.readdirSync('/dev/shm').filter((f) => f.startsWith(prefix));
+    for (const f of left) fs.rmSync(path.join('/dev/shm', f), { force: true });
+    expect({ code, error: report?.error }).toEqual({ code: 0, error: null });
+    expect(report!.done).toBe(1000);
+    expect(left).toEqual([]);
+    expect(report!.after.fds).toBeLessThanOrEqual(report!.before.fds);
+    expect(report!.after.mappings).toBe(0);
+  });
+
   test('the mapping goes at dispose(), though the writer and the reader worked through views of it', async () => {
     const name = uniqueName();
     const mapped = (): boolean => fs.readFileSync('/proc/self/maps', 'utf8').includes(`/dev/shm/${name}`);
@@ -223,9 +285,7 @@ describe('what dispose() releases', () => {
     expect(mapped()).toBe(true);
     me.comm.dispose();
     expect(lent!.length).toBe(0); // a lent view kept past dispose() is empty, not stale
-    await new Promise((resolve) => setImmediate(resolve));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(mapped()).toBe(false);
+    expect(mapped()).toBe(false); // before dispose() returned, not on a later tick
     await peer.kill();
   });
 });
@@ -277,6 +337,8 @@ describe('bad arguments', () => {
     }).toThrow(invalid);
     me.comm.readPosition = 1024;
     me.comm.writePosition = 1024;
+    expect(() => me.comm.startReader()).toThrow(invalid);
+    me.comm.writePosition = 16; // bytes 20-23 of the region are the joined word
     expect(() => me.comm.startReader()).toThrow(invalid);
     me.comm.writePosition = 0;
     me.comm.startReader();

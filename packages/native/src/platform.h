@@ -18,6 +18,16 @@ enum class WaitResult { kOk = 0, kNotEqual = 1, kTimedOut = 2 };
 // Returned by every function of a platform that has no backend yet.
 constexpr int kUnsupportedPlatform = -1;
 
+// Whether a region's descriptor stays open while it is mapped. POSIX: no — the mapping keeps the
+// object, so region.cc closes the descriptor right after PlatformMap (a descriptor per region ran
+// out at ulimit -n). A backend that needs its handle later (to flush a file, to find a mapping's
+// object) says yes; the Mapping then closes it when it unmaps.
+#ifdef _WIN32
+constexpr bool kKeepHandleWhileMapped = true;
+#else
+constexpr bool kKeepHandleWhileMapped = false;
+#endif
+
 struct OpenRequest {
   std::string os_name;  // "/name" for shared memory; empty when path is set
   std::string path;     // file to map (persisted region); empty for shared memory

@@ -215,6 +215,12 @@ RegionHandle::RegionHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Re
   }
   mapping->base = static_cast<uint8_t*>(address);
   mapping->size = opened.size;
+  // Where the mapping keeps the object alive on its own, holding the descriptor too would cost one
+  // per region until the mapping goes, which may be long after close() (views; decisions.md §25).
+  if (!kKeepHandleWhileMapped) {
+    PlatformClose(mapping->fd);
+    mapping->fd = -1;
+  }
   mapping_ = std::move(mapping);
   created_ = opened.created;
 }
@@ -317,7 +323,9 @@ Napi::Value RegionHandle::ReadInto(const Napi::CallbackInfo& info) {
 
 // view(offset, length) -> a Buffer over the mapped bytes themselves. The Buffer owns a reference
 // to the mapping, so a view that outlives close() still points at mapped memory: holding one can
-// never fault, it only sees whatever the region holds.
+// never fault, it only sees whatever the region holds. The reference is also attached to the
+// Buffer's ArrayBuffer, so that detach() can drop it at once: Node runs the finalizer of a detached
+// external buffer only on a later tick, which kept the mapping until then.
 Napi::Value RegionHandle::View(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckWritable(env)) return Napi::Value();  // JS cannot make a Buffer read-only
@@ -342,6 +350,10 @@ Napi::Value RegionHandle::View(const Napi::CallbackInfo& info) {
                    std::to_string(status) + "); copy out with read() or readInto()");
     return Napi::Value();
   }
+  // Without the link the view still works; its mapping then goes with the finalizer.
+  napi_value array_buffer = nullptr;
+  if (napi_get_typedarray_info(env, result, nullptr, nullptr, nullptr, &array_buffer, nullptr) == napi_ok)
+    napi_wrap(env, array_buffer, owner, nullptr, nullptr, nullptr);
   return Napi::Value(env, result);
 }
 
@@ -370,7 +382,15 @@ Napi::Value RegionHandle::Detach(const Napi::CallbackInfo& info) {
     ThrowError(env, kErrInvalidArgument, "detach: the Buffer is not a view of region '" + label_ + "'");
     return Napi::Value();
   }
+  // The view's reference to the mapping (see View), taken out before detaching: the finalizer,
+  // whenever it runs, then deletes an empty holder, and the mapping goes when `held` does — at
+  // once, if the region is closed and no other view holds it.
+  void* owner = nullptr;
+  std::shared_ptr<Mapping> held;
+  if (napi_unwrap(env, array_buffer, &owner) == napi_ok && owner != nullptr)
+    held = std::move(*static_cast<std::shared_ptr<Mapping>*>(owner));
   if (napi_detach_arraybuffer(env, array_buffer) != napi_ok) {
+    if (owner != nullptr) *static_cast<std::shared_ptr<Mapping>*>(owner) = std::move(held);
     ThrowError(env, kErrSystem, "detach: the view's memory could not be detached");
     return Napi::Value();
   }

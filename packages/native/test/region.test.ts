@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -200,7 +200,7 @@ describe('one process', () => {
     expect(await agent.invoke('r', 'read', 4096, 2)).toEqual(Buffer.from('AA'));
   });
 
-  test('detach(): the view and its subarrays empty, the mapping goes with close()', async () => {
+  test('detach(): the view and its subarrays empty, the mapping goes at close() — not later — unless a view not detached holds it', () => {
     const name = uniqueName();
     const mapped = (): boolean => fs.readFileSync('/proc/self/maps', 'utf8').includes(`/dev/shm/${name}`);
     const region = Region.create(name, 65536);
@@ -218,9 +218,28 @@ describe('one process', () => {
     expect(part.length).toBe(0);
     expect(mapped()).toBe(true); // the region itself is still open
     region.close();
-    await new Promise((resolve) => setImmediate(resolve)); // the view's finalizer runs on the loop
-    await new Promise((resolve) => setImmediate(resolve));
     expect(mapped()).toBe(false);
+
+    const again = Region.open(name);
+    const views = [again.view(), again.view(0, 64)];
+    again.detach(views[0]!);
+    again.close();
+    expect(mapped()).toBe(true); // the other view holds it (until the garbage collector finds it)
+    expect(views[1]!.length).toBe(64);
+  });
+
+  test('an open region holds no descriptor: 500 regions open at once under ulimit -n 64', async () => {
+    const name = uniqueName();
+    track(Region.create(name, 4096));
+    const script = `
+      const { Region } = require('@shmlink/native');
+      const regions = [];
+      for (let i = 0; i < 500; i++) regions.push(Region.open(${JSON.stringify(name)}));
+      for (const r of regions) r.close();
+      process.stdout.write(String(regions.length));`;
+    const child = spawnSync('sh', ['-c', 'ulimit -n 64 && exec "$0" -e "$1"', process.execPath, script], { encoding: 'utf8', cwd: __dirname });
+    expect(child.stderr).toBe('');
+    expect(child.stdout).toBe('500');
   });
 
   test("view(): bad ranges ERR_INVALID_ARGUMENT, 'read' access ERR_PERMISSION", () => {
