@@ -75,27 +75,26 @@ int ListSharedRegions(std::vector<std::string>* names) {
 
   const std::wstring prefix = Widen(kMetaPrefix);
   std::set<std::string> found;
-  std::vector<unsigned char> buffer(64 * 1024);
+  // One entry per call: Windows can return many, wine implements only this mode.
+  std::vector<unsigned char> buffer(4096);
   ULONG context = 0;
   int err = 0;
   for (bool first = true;; first = false) {
     ULONG length = 0;
-    status = query_directory(directory, buffer.data(), static_cast<ULONG>(buffer.size()), FALSE, first, &context, &length);
+    status = query_directory(directory, buffer.data(), static_cast<ULONG>(buffer.size()), TRUE, first, &context, &length);
     if (status == kNoMoreEntries) break;
     if (status < 0) {
-      err = FromWin32(ERROR_INVALID_FUNCTION);
+      err = kWin32ErrorBase + static_cast<int>(status & 0xffff);
       break;
     }
-    for (auto* entry = reinterpret_cast<DirectoryEntry*>(buffer.data()); entry->Name.Buffer != nullptr; entry++) {
-      std::wstring object(entry->Name.Buffer, entry->Name.Length / sizeof(wchar_t));
-      std::wstring type(entry->TypeName.Buffer, entry->TypeName.Length / sizeof(wchar_t));
-      // "shmlink.m.<generation>.<name>"
-      if (type != L"Section" || object.compare(0, prefix.size(), prefix) != 0) continue;
-      size_t dot = object.find(L'.', prefix.size());
-      if (dot == std::wstring::npos || !IsLive(object)) continue;
-      found.insert(Narrow(object.c_str() + dot + 1, object.size() - dot - 1));
-    }
-    if (status == 0) break;  // STATUS_SUCCESS: that was the last batch; STATUS_MORE_ENTRIES: go on
+    auto* entry = reinterpret_cast<DirectoryEntry*>(buffer.data());
+    std::wstring object(entry->Name.Buffer, entry->Name.Length / sizeof(wchar_t));
+    std::wstring type(entry->TypeName.Buffer, entry->TypeName.Length / sizeof(wchar_t));
+    // "shmlink.m.<generation>.<name>"
+    if (type != L"Section" || object.compare(0, prefix.size(), prefix) != 0) continue;
+    size_t dot = object.find(L'.', prefix.size());
+    if (dot == std::wstring::npos || !IsLive(object)) continue;
+    found.insert(Narrow(object.c_str() + dot + 1, object.size() - dot - 1));
   }
   CloseHandle(directory);
   names->insert(names->end(), found.begin(), found.end());
