@@ -20,6 +20,8 @@ async function waitOutcome(bell: Doorbell, limitMs: number): Promise<'rung' | 't
   return Date.now() - started < limitMs - 50 ? 'rung' : 'timed-out';
 }
 
+// Doorbells are FIFOs, which Windows lacks (docs/decisions.md §22, §27): they run on Linux only;
+// elsewhere they answer ERR_UNSUPPORTED_PLATFORM (the last test).
 (linux ? describe : describe.skip)('doorbell', () => {
   const bells: Doorbell[] = [];
   afterEach(() => {
@@ -115,4 +117,10 @@ async function waitOutcome(bell: Doorbell, limitMs: number): Promise<'rung' | 't
     expect(() => new Doorbell(uniqueName(), 1.5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => removeDoorbells('../x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
   });
+});
+
+(linux ? test.skip : test)('without a doorbell backend (not Linux): ERR_UNSUPPORTED_PLATFORM, after the names are checked', () => {
+  expect(() => new Doorbell(uniqueName(), 0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM' }));
+  expect(() => new DoorbellRinger(uniqueName(), 0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM' }));
+  expect(() => new Doorbell('a/b', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
 });
