@@ -5,6 +5,7 @@ import { assertInteger, assertMayBlock, checkOptions, checkTimeout, removeDoorbe
 import { Attachment, defaultPositions, type Side } from './attachment';
 import { bytesCodec, resolveCodec, type Codec } from './codecs';
 import { DRAIN_WINDOW, EventReader, decodeMessage } from './event-reader';
+import { messageIterator, type MessagesOptions } from './message-iterator';
 import { resolveOptions, type CommunicatorOptions, type ReceiveOptions, type ResolvedOptions } from './options';
 import type { PeerEvent } from './peer';
 import { MIN_HALF } from './ring-descriptor';
@@ -166,6 +167,11 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
 
   get readerRunning(): boolean {
     return this.#eventReader?.running ?? false;
+  }
+
+  /** Whether 'data' listeners get views of the ring (receive: 'view'), valid only until they return. */
+  get lendsViews(): boolean {
+    return this.#options.receive === 'view';
   }
 
   #setPosition(what: string, value: number): void {
@@ -417,6 +423,20 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       while (writer.pending > 0 && !this.#disposed) await new Promise<void>((resolve) => setTimeout(resolve, 1));
     }
     this.dispose();
+  }
+
+  /**
+   * The incoming messages as an async iterator (message-iterator.ts): `for await (const m of
+   * comm.messages())` ends at dispose() and throws the communicator's 'error'; a slow loop pauses
+   * the reader, leaving messages in the ring.
+   */
+  messages(options?: MessagesOptions): AsyncIterableIterator<T> {
+    return messageIterator(this, options);
+  }
+
+  /** `for await (const message of comm)`: the same as messages(). */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return messageIterator(this);
   }
 
   [Symbol.dispose](): void {
