@@ -8,3 +8,4 @@ export type { MessagesOptions } from './message-iterator';
 export { toDuplex } from './node-streams';
 export { toReadableStream, toWritableStream } from './web-streams';
 export type { StreamOptions } from './stream-options';
+export { inspectChannel, countMessages, SCAN_LIMIT, type ChannelHeader, type HalfHeader, type PartySlot, type SlotState, type Health, type MessageCount } from './inspect';
