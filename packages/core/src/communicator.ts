@@ -169,6 +169,11 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     return this.#eventReader?.running ?? false;
   }
 
+  /** Bytes the peer has published that this side has not yet handed over (0 before the channel starts). */
+  get incomingBytes(): number {
+    return this.#disposed ? 0 : (this.#attachment?.reader.unconsumed() ?? 0);
+  }
+
   /** Whether 'data' listeners get views of the ring (receive: 'view'), valid only until they return. */
   get lendsViews(): boolean {
     return this.#options.receive === 'view';

@@ -1,5 +1,8 @@
-import type { ShmError } from '@shmlink/native';
+import { ShmError } from '@shmlink/native';
 import type { Communicator } from './communicator';
+import type { PeerEvent } from './peer';
+
+const RECHECK_MS = 20;
 
 /** Where a MessageSource delivers: the consumer side of one stream adapter. */
 export interface MessageSink<T> {
@@ -25,6 +28,9 @@ export class MessageSource<T> {
   readonly #sink: MessageSink<T>;
   /** Lent views (receive: 'view') are only valid inside the listener: the source copies them. */
   readonly #copy: boolean;
+  /** Byte streams: the peer that died or left — the stream fails once the ring holds nothing more of it. */
+  #peerGone: PeerEvent | undefined;
+  #recheck: NodeJS.Timeout | undefined;
   #flowing = false;
   #closed = false;
 
@@ -41,6 +47,13 @@ export class MessageSource<T> {
       return;
     }
     if (!more) this.pause();
+    if (this.#peerGone !== undefined) this.#checkPeerGone();
+  };
+
+  readonly #onPeer = (event: PeerEvent): void => {
+    if (event.type !== 'died' && event.type !== 'disconnected') return;
+    this.#peerGone = event;
+    this.#checkPeerGone();
   };
 
   readonly #onError = (error: ShmError): void => {
@@ -55,13 +68,44 @@ export class MessageSource<T> {
     this.#sink.end();
   };
 
-  constructor(comm: Communicator<T>, sink: MessageSink<T>) {
+  /**
+   * `watchPeer` (byte streams, which end in-band): a peer that dies or leaves fails the sink with
+   * ERR_PEER_GONE once everything it published has been handed over — the end it never sent.
+   */
+  constructor(comm: Communicator<T>, sink: MessageSink<T>, options: { watchPeer?: boolean } = {}) {
     this.#comm = comm;
     this.#sink = sink;
     this.#copy = comm.lendsViews;
     comm.on('data', this.#onData);
     comm.on('error', this.#onError);
     comm.on('close', this.#onClose);
+    if (options.watchPeer === true) comm.on('peer', this.#onPeer);
+  }
+
+  /**
+   * The peer event comes before the reader drains what the peer left, and a message's space is
+   * committed after its listener returns: look once the reader has moved on (a microtask runs at
+   * its next await, after the batch's commit). The unfinished fragments of a message the peer
+   * died in are given back without a delivery to look after: while bytes remain, look again
+   * every RECHECK_MS.
+   */
+  #checkPeerGone(): void {
+    queueMicrotask(() => this.#peerGoneNow());
+  }
+
+  #peerGoneNow(): void {
+    const gone = this.#peerGone;
+    if (this.#closed || gone === undefined || this.#comm.disposed) return;
+    if (this.#comm.incomingBytes > 0) {
+      this.#recheck ??= setTimeout(() => {
+        this.#recheck = undefined;
+        this.#peerGoneNow();
+      }, RECHECK_MS);
+      return;
+    }
+    this.close();
+    const how = gone.type === 'died' ? 'died' : 'left';
+    this.#sink.fail(new ShmError('ERR_PEER_GONE', `the peer (pid ${gone.pid}) ${how} before it ended the byte stream`));
   }
 
   get closed(): boolean {
@@ -103,5 +147,7 @@ export class MessageSource<T> {
     this.#comm.off('data', this.#onData);
     this.#comm.off('error', this.#onError);
     this.#comm.off('close', this.#onClose);
+    this.#comm.off('peer', this.#onPeer);
+    clearTimeout(this.#recheck);
   }
 }

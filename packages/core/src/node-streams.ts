@@ -70,6 +70,6 @@ export function toDuplex<T = Buffer>(comm: Communicator<T>, options?: StreamOpti
     fail(error) {
       duplex.destroy(error);
     },
-  });
+  }, { watchPeer: opts.bytes });
   return duplex;
 }

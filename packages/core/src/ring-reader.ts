@@ -116,6 +116,14 @@ export class RingReader {
     return tail !== this.#head && tail !== this.#badTail;
   }
 
+  /** Bytes published past the stored head: what this side has not handed over yet (0 for an invalid tail). */
+  unconsumed(): number {
+    const half = this.#half;
+    const tail = half.load(TAIL_OFFSET);
+    if (tail >= half.wrap || tail === this.#badTail) return 0;
+    return (tail - this.#stored + half.wrap) % half.wrap;
+  }
+
   /** The tail value to sleep on: the parse position, or an invalid tail already reported. */
   get waitValue(): number {
     return this.#badTail >= 0 ? this.#badTail : this.#head;

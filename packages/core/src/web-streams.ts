@@ -39,7 +39,7 @@ export function toReadableStream<T = Buffer>(comm: Communicator<T>, options?: St
           fail(error) {
             controller.error(error);
           },
-        });
+        }, { watchPeer: opts.bytes });
       },
       pull() {
         source!.resume();

@@ -2,7 +2,7 @@
 // byte through pipeline() in one process and its reverse in another, backpressure through both
 // ends (a slow consumer keeps both processes' memory bounded), and ends and errors as Node's
 // stream conventions have them.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,7 +13,12 @@ import { Communicator, toDuplex, toReadableStream, toWritableStream, type ShmErr
 import { StreamChecker, seqOf } from './fixtures/messages';
 import { FIXTURES, Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor } from './helpers';
 
-afterEach(cleanup);
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  children.clear();
+  await cleanup();
+});
 afterAll(() => expect(leftovers()).toEqual([]));
 
 const MiB = 1024 * 1024;
@@ -38,7 +43,7 @@ interface StreamPeerConfig {
 }
 
 /** Starts fixtures/stream-peer.js; resolves `ready` once it has joined, `done` with its result. */
-function streamPeer(config: StreamPeerConfig): { ready: Promise<void>; done: Promise<EndResult> } {
+function streamPeer(config: StreamPeerConfig): { child: ChildProcess; ready: Promise<void>; done: Promise<EndResult> } {
   const child = fork(path.join(FIXTURES, 'stream-peer.js'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let readyResolve: () => void;
   const ready = new Promise<void>((resolve) => (readyResolve = resolve));
@@ -51,7 +56,8 @@ function streamPeer(config: StreamPeerConfig): { ready: Promise<void>; done: Pro
     child.once('exit', (code, signal) => setTimeout(() => reject(new Error(`${config.role} exited (${code ?? signal})`)), 100));
   });
   done.catch(() => undefined);
-  return { ready, done };
+  children.add(child);
+  return { child, ready, done };
 }
 
 async function sha256(file: string): Promise<string> {
@@ -102,6 +108,21 @@ describe('byte streams between two processes', () => {
     expect(sent.memory.maxRssGrowth).toBeLessThan(64 * MiB);
     expect(received.memory.maxRssGrowth).toBeLessThan(64 * MiB);
   }, 120_000);
+
+  test('a sender SIGKILLed mid-stream fails the receiving stream with ERR_PEER_GONE once its bytes are read, instead of hanging', async () => {
+    const capacity = 256 * 1024;
+    for (const web of [false, true]) {
+      const name = uniqueName();
+      const receiver = streamPeer({ name, capacity, side: 'b', role: 'receive', total: 1, delayEvery: 4, delayMs: 5, web });
+      await receiver.ready;
+      const sender = streamPeer({ name, capacity, side: 'a', role: 'send', total: 1024 * MiB, web });
+      // Mid-stream: a sender that never joined is no peer of the receiver, so it cannot "die".
+      await sender.ready;
+      await sleep(300);
+      sender.child.kill('SIGKILL');
+      await expect(receiver.done).rejects.toMatchObject({ code: 'ERR_PEER_GONE' });
+    }
+  }, 60_000);
 
   test('Web Streams: WritableStream in one process, ReadableStream in the other', async () => {
     const name = uniqueName();
