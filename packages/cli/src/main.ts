@@ -92,7 +92,6 @@ function program(io: Output, done: (code: number) => void): Command {
   return cli;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = (require('../package.json') as { version: string }).version;
 
 /** Runs the command line `argv` (process.argv); resolves with the exit status. */

@@ -80,6 +80,10 @@ class Holder {
     this.child.send({ write: text });
   }
 
+  writeBytes(bytes: Buffer): void {
+    this.child.send({ writeHex: bytes.toString('hex') });
+  }
+
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
@@ -338,11 +342,15 @@ describe('send, listen, stat', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     await waitFor(() => out.includes('\n'), 'one line');
-    a.write(Buffer.from([0xff, 0xfe]).toString('latin1'));
+    a.writeBytes(Buffer.from([0xff, 0xfe, 0x00]));
+    await waitFor(() => out.split('\n').length > 2, 'two lines');
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    const first = JSON.parse(out.split('\n')[0]!) as { length: number; text: string; time: string };
+    const [first, second] = out.trim().split('\n').map((l) => JSON.parse(l) as { length: number; text?: string; base64?: string; time: string });
     expect(first).toMatchObject({ length: 16, text: '{"not":"parsed"}' });
+    expect(Date.parse(first!.time)).not.toBeNaN();
+    // Not UTF-8: the bytes come as base64.
+    expect(second).toEqual({ time: second!.time, length: 3, base64: Buffer.from([0xff, 0xfe, 0x00]).toString('base64') });
   });
 
   test('stat prints a line per interval when piped, with rates and the queue per direction', async () => {
@@ -354,7 +362,7 @@ describe('send, listen, stat', () => {
       const lines = result.stdout.trim().split('\n');
       expect(lines).toHaveLength(3);
       for (const line of lines) {
-        expect(line).toMatch(/a→b\s+~?[\d.]+ msg\/s\s+[\d.]+ (B|KiB)\/s\s+queued ~?\d+ msg/);
+        expect(line).toMatch(/a→b\s+(~?[\d.]+|\?) msg\/s\s+[\d.]+ (B|KiB)\/s\s+queued ~?\d+ msg/);
         expect(line).toMatch(/b→a\s+0\.0 msg\/s\s+0 B\/s\s+queued 0 msg 0 B/);
       }
       // b does not read: the messages a sends pile up in the queue and show in the rate.

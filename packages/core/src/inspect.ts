@@ -213,16 +213,19 @@ export function countMessages(region: Region, half: HalfHeader, from: number, to
   const ringSize = half.ringSize;
   const wrap = wrapFor(ringSize);
   const distance = (to - from + wrap) % wrap;
-  const ring = half.base + HEADER_SIZE;
   let messages = 0;
   let walked = 0;
   if (distance > ringSize || from % 8 !== 0) return { messages, walked, complete: distance === 0 };
+  // One copy of the range (two where it wraps) instead of two native loads per frame.
+  const ring = half.base + HEADER_SIZE;
+  const start = from % ringSize;
+  const first = Math.min(distance, ringSize - start);
+  const bytes = first === distance ? region.read(ring + start, first) : Buffer.concat([region.read(ring + start, first), region.read(ring, distance - first)]);
   let cursor = from;
-  while (walked < distance) {
+  while (walked + FRAME_HEADER <= distance) {
     const index = cursor % ringSize;
-    if (index + FRAME_HEADER > ringSize) break;
-    const length = region.load(ring + index);
-    const word = region.load(ring + index + 4);
+    const length = bytes.readUInt32LE(walked);
+    const word = bytes.readUInt32LE(walked + 4);
     const type = word & FRAME_TYPE_MASK;
     const size = align(FRAME_HEADER + length);
     if (word >>> FRAME_LAP_SHIFT !== lapOf(cursor, ringSize) || size > distance - walked || index + size > ringSize) break;
