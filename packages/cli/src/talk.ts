@@ -2,10 +2,20 @@
 // (the free one, or --side), so a side held by a live process is refused (ERR_INVALID_STATE).
 import readline from 'node:readline';
 import { Communicator, type CommunicatorOptions, type Side } from '@shmlink/core';
+import { ShmError } from '@shmlink/native';
 import { EXIT } from './exit-codes';
+import { describe } from './objects';
 import type { Output } from './commands';
 
+/**
+ * Joins an existing channel. Anything else is refused (ERR_LAYOUT_MISMATCH): joining writes a
+ * header, which would overwrite a plain region's bytes — the command never creates a channel.
+ */
 function open(name: string, side: Side | undefined, extra: CommunicatorOptions = {}): Communicator {
+  const object = describe(name);
+  if (object.kind !== 'channel') {
+    throw new ShmError('ERR_LAYOUT_MISMATCH', `'${name}' is not a channel: it is a ${object.kind} (the command joins channels an application started)`);
+  }
   return Communicator.open(name, { ...extra, ...(side === undefined ? {} : { side }) });
 }
 

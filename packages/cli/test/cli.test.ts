@@ -307,6 +307,15 @@ describe('send, listen, stat', () => {
     expect(lines.code).toBe(0);
     await waitFor(() => b.messages.length === 4, 'four messages');
     expect(b.messages).toEqual(['hello from the shell', 'one', 'two', 'three']);
+    // A plain region is not joined (joining would write a channel header over its bytes).
+    const plain = uniqueName();
+    Region.create(plain, 4096).close();
+    const refused = await run(['send', plain, 'x']);
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/^shmlink: ERR_LAYOUT_MISMATCH: .* is not a channel/);
+    const region = Region.open(plain, { access: 'read' });
+    expect(region.read(0, 4096).every((b) => b === 0)).toBe(true);
+    region.close();
     // Side b is held by a live process.
     const taken = await run(['send', name, '--side', 'b', 'x']);
     expect(taken.code).toBe(4);

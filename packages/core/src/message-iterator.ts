@@ -45,24 +45,27 @@ export function messageIterator<T>(comm: Communicator<T>, options?: MessagesOpti
     }
   };
 
-  const source = new MessageSource<T>(comm, {
-    message(value) {
-      queue.push(value);
-      settle();
-      return queue.length < highWaterMark;
-    },
-    end() {
-      ended = true;
-      settle();
-    },
-    fail(error) {
-      failure = error;
-      settle();
-    },
-  });
+  // Made at the first next(): an iterator never used must not take the communicator's errors.
+  let source: MessageSource<T> | undefined;
+  const open = (): MessageSource<T> =>
+    (source ??= new MessageSource<T>(comm, {
+      message(value) {
+        queue.push(value);
+        settle();
+        return queue.length < highWaterMark;
+      },
+      end() {
+        ended = true;
+        settle();
+      },
+      fail(error) {
+        failure = error;
+        settle();
+      },
+    }));
 
   const finish = (): IteratorResult<T> => {
-    source.close();
+    source?.close();
     ended = true;
     queue.length = 0;
     return { value: undefined, done: true };
@@ -77,7 +80,7 @@ export function messageIterator<T>(comm: Communicator<T>, options?: MessagesOpti
         waiting = { resolve, reject };
         settle();
         // Taking a message made room: let the reader go on (it also starts it the first time).
-        if (queue.length < highWaterMark && !ended && failure === undefined) source.resume();
+        if (queue.length < highWaterMark && !ended && failure === undefined) open().resume();
       });
     },
     return(): Promise<IteratorResult<T>> {
