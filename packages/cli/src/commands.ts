@@ -1,7 +1,8 @@
 // The inspection and cleaning commands: ls, inspect, rm, gc. Each returns its exit status and
 // writes to the streams it is given, so that the program stays one testable function.
 import { Communicator } from '@shmlink/core';
-import { ShmError } from '@shmlink/native';
+import { Region, ShmError } from '@shmlink/native';
+import { removeDoorbells } from '@shmlink/native/internal';
 import { EXIT } from './exit-codes';
 import { age, bytes, halfReport, sides, table, waiting } from './format';
 import { describe, listObjects, type ShmObject } from './objects';
@@ -100,7 +101,12 @@ export function gc(options: { dryRun?: boolean; prefix?: string }, io: Output): 
   for (const object of listObjects(options.prefix)) {
     if (object.kind === 'doorbell') {
       const channel = object.doorbells![0]!;
-      if (!options.dryRun) Communicator.unlink(channel);
+      if (!options.dryRun) {
+        // Only the doorbells, and only while the channel is still missing: a channel created
+        // since the listing is someone's, with its own doorbells.
+        if (Region.list(channel).includes(channel)) continue;
+        removeDoorbells(channel);
+      }
       io.out(`${verb} ${object.name} (doorbell of the missing channel ${channel})`);
       removed++;
       continue;
