@@ -213,6 +213,26 @@ describe('async iteration', () => {
     expect(me.comm.readerRunning).toBe(false);
   });
 
+  test("with receive: 'view' the iterator hands out copies: messages kept past the loop stay intact", async () => {
+    const name = uniqueName();
+    const capacity = 8192;
+    const count = 300;
+    const me = record(new Communicator(name, capacity, { side: 'a', receive: 'view' }), false);
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
+    const writing = peer.write({ seed: 25, count, maxSize: 300 });
+    const kept: Buffer[] = [];
+    for await (const message of me.comm) {
+      kept.push(message);
+      if (kept.length === count) break;
+    }
+    await writing;
+    // Many rings went by: a kept view of the ring would now show later messages.
+    const checker = new StreamChecker(25, { maxSize: 300 });
+    for (const message of kept) checker.push(message);
+    expect(checker.firstProblem).toBeNull();
+    expect(checker.next).toBe(count);
+  });
+
   test('a disposed communicator yields nothing', async () => {
     const comm = new Communicator(uniqueName(), 4096);
     comm.dispose();
