@@ -2,6 +2,7 @@ import { ShmError } from '@shmlink/native';
 import type { Communicator } from './communicator';
 import type { PeerEvent } from './peer';
 
+/** How often a byte stream whose peer is gone looks again for the bytes that peer left (#peerGoneNow). */
 const RECHECK_MS = 20;
 
 /** Where a MessageSource delivers: the consumer side of one stream adapter. */
