@@ -6,6 +6,7 @@ import { Attachment, defaultPositions, type Side } from './attachment';
 import { bytesCodec, resolveCodec, type Codec } from './codecs';
 import { join, withdraw } from './join';
 import { DRAIN_WINDOW, EventReader, decodeMessage } from './event-reader';
+import { messageIterator, type MessagesOptions } from './message-iterator';
 import { resolveOptions, type CommunicatorOptions, type ReceiveOptions, type ResolvedOptions } from './options';
 import type { PeerEvent } from './peer';
 import { MIN_HALF } from './ring-descriptor';
@@ -171,6 +172,16 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
 
   get readerRunning(): boolean {
     return this.#eventReader?.running ?? false;
+  }
+
+  /** Bytes the peer has published that this side has not yet handed over (0 before the channel starts). */
+  get incomingBytes(): number {
+    return this.#disposed ? 0 : (this.#attachment?.reader.unconsumed() ?? 0);
+  }
+
+  /** Whether 'data' listeners get views of the ring (receive: 'view'), valid only until they return. */
+  get lendsViews(): boolean {
+    return this.#options.receive === 'view';
   }
 
   #setPosition(what: string, value: number): void {
@@ -431,6 +442,20 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       while (writer.pending > 0 && !this.#disposed) await new Promise<void>((resolve) => setTimeout(resolve, 1));
     }
     this.dispose();
+  }
+
+  /**
+   * The incoming messages as an async iterator (message-iterator.ts): `for await (const m of
+   * comm.messages())` ends at dispose() and throws the communicator's 'error'; a slow loop pauses
+   * the reader, leaving messages in the ring.
+   */
+  messages(options?: MessagesOptions): AsyncIterableIterator<T> {
+    return messageIterator(this, options);
+  }
+
+  /** `for await (const message of comm)`: the same as messages(). */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return messageIterator(this);
   }
 
   [Symbol.dispose](): void {

@@ -4,3 +4,8 @@ export { bytesCodec, textCodec, jsonCodec, structuredCodec, type Codec, type Cod
 export type { PeerEvent, PeerEventType } from './peer';
 export { ShmError, isShmError, type ShmErrorCode } from '@shmlink/native';
 export * as ringDescriptor from './ring-descriptor';
+export type { MessagesOptions } from './message-iterator';
+export { toDuplex } from './node-streams';
+export { toReadableStream, toWritableStream } from './web-streams';
+export type { StreamOptions } from './stream-options';
+export { inspectChannel, countMessages, SCAN_LIMIT, type ChannelHeader, type HalfHeader, type PartySlot, type SlotState, type Health, type MessageCount } from './inspect';

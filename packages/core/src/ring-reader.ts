@@ -116,6 +116,14 @@ export class RingReader {
     return tail !== this.#head && tail !== this.#badTail;
   }
 
+  /** Bytes published past the stored head: what this side has not handed over yet (0 for an invalid tail). */
+  unconsumed(): number {
+    const half = this.#half;
+    const tail = half.load(TAIL_OFFSET);
+    if (tail >= half.wrap || tail === this.#badTail) return 0;
+    return (tail - this.#stored + half.wrap) % half.wrap;
+  }
+
   /**
    * Parses every complete message published so far (up to `maxBytes` of ring per call), without
    * storing the head. With `borrow` (needs the ring view) whole messages are views of the ring,

@@ -19,7 +19,9 @@ export type ShmErrorCode =
   | 'ERR_NO_SPACE'
   | 'ERR_NOT_MAIN_THREAD_SAFE'
   | 'ERR_UNSUPPORTED_PLATFORM'
-  | 'ERR_SYSTEM';
+  | 'ERR_SYSTEM'
+  /** @shmlink/core's byte streams: the peer died or left before it ended its stream. */
+  | 'ERR_PEER_GONE';
 
 /**
  * The one error class of shmlink: `code` is stable, `message` says what was expected and found.
