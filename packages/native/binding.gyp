@@ -26,6 +26,8 @@
           }
         }],
         ["OS=='win'", {
+          "sources": ["src/kernel_sync_win32.cc"],
+          "libraries": ["-ladvapi32"],
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"] } }
         }]
       ]
