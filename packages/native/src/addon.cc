@@ -135,7 +135,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 #if defined(_WIN32)
   RegisterKernelSync(env, exports);  // NamedEvent / NamedMutex on kernel objects
 #endif
-#if defined(__linux__)
+#if defined(__linux__) || defined(_WIN32)
   exports.Set("platformSupported", Napi::Boolean::New(env, true));
 #else
   exports.Set("platformSupported", Napi::Boolean::New(env, false));

@@ -30,7 +30,7 @@ describe('Symbol.dispose', () => {
     const peer = await Agent.process();
     await peer.callStatic('NamedMutex', 'createOrOpen', [name], 'm');
     expect(await peer.invoke('m', 'lockAsync', 10000)).toEqual({ abandoned: false });
-    // Opened before the peer lets go: on Windows the mutex goes with its last handle.
+    // Opened before the peer lets go: on Windows a named object goes with its last handle.
     const mine = NamedMutex.open(name);
     await peer.invoke('m', '[Symbol.dispose]');
     try {
