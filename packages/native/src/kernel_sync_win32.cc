@@ -10,9 +10,6 @@
 // them.
 #include "kernel_sync.h"
 
-#include <windows.h>
-#include <sddl.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -22,6 +19,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "win32_util.h"  // windows.h, Widen, FromWin32, Security: shared with the region backend
 
 #ifndef EVENT_QUERY_STATE
 #define EVENT_QUERY_STATE 0x0001
@@ -35,91 +33,25 @@ using Clock = std::chrono::steady_clock;
 // ---- names, security, errors -------------------------------------------------------------------
 
 // The facade passes the name it validated, "/shmlink.ev.chat"; the object lives in the session's
-// namespace as "Local\shmlink.ev.chat".
+// namespace as "Local\shmlink.ev.chat". The region backend's objects are all "Local\shmlink.<one
+// letter>.…" (win32_util.h), so the two never meet.
 std::wstring KernelName(const std::string& os_name) {
-  std::string bare = !os_name.empty() && os_name[0] == '/' ? os_name.substr(1) : os_name;
-  int n = MultiByteToWideChar(CP_UTF8, 0, bare.data(), static_cast<int>(bare.size()), nullptr, 0);
-  std::wstring wide(static_cast<size_t>(n), L'\0');
-  if (n > 0) MultiByteToWideChar(CP_UTF8, 0, bare.data(), static_cast<int>(bare.size()), &wide[0], n);
-  return L"Local\\" + wide;
+  return L"Local\\" + win32::Widen(!os_name.empty() && os_name[0] == '/' ? os_name.substr(1) : os_name);
 }
 
-const char* CodeForWin32(DWORD err) {
-  switch (err) {
-    case ERROR_FILE_NOT_FOUND:
-    case ERROR_PATH_NOT_FOUND: return kErrNotFound;
-    case ERROR_ALREADY_EXISTS: return kErrExists;
-    case ERROR_ACCESS_DENIED: return kErrPermission;
-    // Create or open of a name that belongs to an object of another type (a section, an event
-    // where a mutex is wanted): the counterpart of a wrong magic on Linux.
-    case ERROR_INVALID_HANDLE: return kErrLayoutMismatch;
-    case ERROR_INVALID_NAME:
-    case ERROR_FILENAME_EXCED_RANGE: return kErrInvalidName;
-    case ERROR_NOT_ENOUGH_MEMORY:
-    case ERROR_OUTOFMEMORY:
-    case ERROR_NO_SYSTEM_RESOURCES:
-    case ERROR_COMMITMENT_LIMIT: return kErrNoSpace;
-    default: return kErrSystem;
-  }
-}
-
+// Win32 errors as everywhere in the addon (win32::FromWin32 → errors.cc), but for one the region
+// backend never meets: create or open of a name held by a kernel object of another type (an event
+// where a mutex is wanted), the counterpart of a wrong magic on Linux.
 Napi::Error MakeWin32Error(Napi::Env env, DWORD err, const std::string& what) {
-  std::string message = what + ": Win32 error " + std::to_string(err);
-  if (err == ERROR_INVALID_HANDLE) message += " (the name belongs to another kind of object)";
-  Napi::Error e = MakeError(env, CodeForWin32(err), message);
-  e.Set("errno", Napi::Number::New(env, static_cast<double>(err)));
-  return e;
+  if (err == ERROR_INVALID_HANDLE) {
+    return MakeError(env, kErrLayoutMismatch, what + ": the name belongs to another kind of kernel object");
+  }
+  return MakeSystemError(env, win32::FromWin32(err), what);
 }
 
 void ThrowWin32Error(Napi::Env env, DWORD err, const std::string& what) {
   MakeWin32Error(env, err, what).ThrowAsJavaScriptException();
 }
-
-// Owner only, the counterpart of mode 0600: a protected DACL (nothing inherited) whose one entry
-// grants the current user full access.
-class OwnerOnly {
- public:
-  OwnerOnly() { error_ = Build(); }
-  ~OwnerOnly() {
-    if (descriptor_ != nullptr) LocalFree(descriptor_);
-  }
-  OwnerOnly(const OwnerOnly&) = delete;
-  OwnerOnly& operator=(const OwnerOnly&) = delete;
-
-  DWORD error() const { return error_; }
-  SECURITY_ATTRIBUTES* attributes() { return &attributes_; }
-
- private:
-  DWORD Build() {
-    HANDLE token = nullptr;
-    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token)) return GetLastError();
-    DWORD length = 0;
-    GetTokenInformation(token, TokenUser, nullptr, 0, &length);
-    std::vector<unsigned char> user(length == 0 ? 1 : length);
-    BOOL ok = GetTokenInformation(token, TokenUser, user.data(), length, &length);
-    DWORD err = ok ? 0 : GetLastError();
-    CloseHandle(token);
-    if (!ok) return err;
-    LPWSTR sid = nullptr;
-    if (!ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(user.data())->User.Sid, &sid)) {
-      return GetLastError();
-    }
-    std::wstring sddl = L"D:P(A;;GA;;;" + std::wstring(sid) + L")";
-    LocalFree(sid);
-    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1,
-                                                              &descriptor_, nullptr)) {
-      return GetLastError();
-    }
-    attributes_.nLength = sizeof(attributes_);
-    attributes_.lpSecurityDescriptor = descriptor_;
-    attributes_.bInheritHandle = FALSE;
-    return 0;
-  }
-
-  PSECURITY_DESCRIPTOR descriptor_ = nullptr;
-  SECURITY_ATTRIBUTES attributes_{};
-  DWORD error_ = 0;
-};
 
 // NtQueryEvent reads an event's type and state without waiting on it, which would consume the
 // signal of an auto-reset event. It is exported by ntdll on every Windows since NT (and by wine).
@@ -510,9 +442,9 @@ class KernelEvent : public Napi::ObjectWrap<KernelEvent> {
     bool create = info[1].As<Napi::Boolean>().Value();
     HANDLE event = nullptr;
     if (create) {
-      OwnerOnly security;
-      if (security.error() != 0) {
-        ThrowWin32Error(env, security.error(), "owner-only security descriptor for '" + label_ + "'");
+      win32::Security security(0600, win32::Security::Kind::kData);  // owner only
+      if (security.attributes() == nullptr) {
+        ThrowSystemError(env, security.error(), "owner-only security descriptor for '" + label_ + "'");
         return;
       }
       event = CreateEventW(security.attributes(), info[2].As<Napi::Boolean>().Value(),
@@ -634,9 +566,9 @@ class KernelMutex : public Napi::ObjectWrap<KernelMutex> {
     bool create = info[1].As<Napi::Boolean>().Value();
     HANDLE mutex = nullptr;
     if (create) {
-      OwnerOnly security;
-      if (security.error() != 0) {
-        ThrowWin32Error(env, security.error(), "owner-only security descriptor for '" + label_ + "'");
+      win32::Security security(0600, win32::Security::Kind::kData);  // owner only
+      if (security.attributes() == nullptr) {
+        ThrowSystemError(env, security.error(), "owner-only security descriptor for '" + label_ + "'");
         return;
       }
       mutex = CreateMutexW(security.attributes(), FALSE, name.c_str());
