@@ -118,7 +118,8 @@ function main() {
   fs.closeSync(fd);
   const text = fs.readFileSync(output, 'utf8');
   fs.rmSync(output);
-  process.stdout.write(text);
+  // Prefixed, so that a log holding both suites tells them apart (.ci/run reads jest's own lines).
+  process.stdout.write(`${text.trimEnd().replace(/^/gm, 'win32| ')}\n`);
   const summary = text.split('\n').filter((l) => l.startsWith('Tests:')).pop() ?? '';
   const count = (word) => Number(/(\d+) /.exec(summary.match(new RegExp(`\\d+ ${word}`))?.[0] ?? '')?.[1] ?? 0);
   // A file that cannot run has no tests to count: one failure each (as .ci/run counts them).
