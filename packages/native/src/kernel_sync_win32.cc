@@ -211,6 +211,7 @@ class Servant {
       AcquireSRWLockExclusive(&lock_);
       stopping_ = true;
       ReleaseSRWLockExclusive(&lock_);
+      WakeAllConditionVariable(&work_);
       SetEvent(wake_);
       WaitForSingleObject(thread_, INFINITE);
       CloseHandle(thread_);
@@ -251,11 +252,18 @@ class Servant {
     return true;
   }
 
+  // An idle servant sleeps on a condition variable, which costs no system call to wake (under wine
+  // not even a trip to the wineserver); only a servant inside a kernel wait needs the wake event.
   void Enqueue(Request* request) {
     AcquireSRWLockExclusive(&lock_);
     inbox_.push_back(request);
+    bool in_kernel_wait = in_kernel_wait_;
     ReleaseSRWLockExclusive(&lock_);
-    SetEvent(wake_);
+    if (in_kernel_wait) {
+      SetEvent(wake_);
+    } else {
+      WakeAllConditionVariable(&work_);
+    }
   }
 
   void Run() {
@@ -263,6 +271,7 @@ class Servant {
     for (;;) {
       std::deque<Request*> batch;
       AcquireSRWLockExclusive(&lock_);
+      while (waiting.empty() && inbox_.empty() && !stopping_) SleepConditionVariableSRW(&work_, &lock_, INFINITE, 0);
       batch.swap(inbox_);
       bool stopping = stopping_;
       ReleaseSRWLockExclusive(&lock_);
@@ -277,16 +286,22 @@ class Servant {
         for (Request* request : waiting) Complete(request, Outcome::kClosed);
         return;  // a mutex still held is abandoned as this thread ends
       }
-      if (waiting.empty()) {
-        WaitForSingleObject(wake_, INFINITE);
-        continue;
-      }
+      if (waiting.empty()) continue;
       DWORD ms = INFINITE;
       for (Request* request : waiting) ms = std::min(ms, request->deadline.WaitMs());
+      AcquireSRWLockExclusive(&lock_);
+      bool more = !inbox_.empty() || stopping_;
+      in_kernel_wait_ = !more;
+      ReleaseSRWLockExclusive(&lock_);
+      if (more) continue;
       // The wake event first: when both are signalled, requests (a close above all) are looked at
-      // before the object is taken.
+      // before the object is taken. A wake left over from an earlier wait costs one extra round.
       HANDLE handles[2] = {wake_, object_};
       DWORD got = WaitForMultipleObjects(2, handles, FALSE, ms);
+      DWORD wait_error = got == WAIT_FAILED ? GetLastError() : 0;
+      AcquireSRWLockExclusive(&lock_);
+      in_kernel_wait_ = false;
+      ReleaseSRWLockExclusive(&lock_);
       if (got == WAIT_OBJECT_0) continue;
       if (got == WAIT_OBJECT_0 + 1 || got == WAIT_ABANDONED_0 + 1) {
         Satisfied(got == WAIT_ABANDONED_0 + 1, &waiting);
@@ -301,8 +316,7 @@ class Servant {
         }
         waiting.swap(left);
       } else {
-        DWORD err = GetLastError();
-        for (Request* request : waiting) Complete(request, Outcome::kFailed, err, "WaitForMultipleObjects");
+        for (Request* request : waiting) Complete(request, Outcome::kFailed, wait_error, "WaitForMultipleObjects");
         waiting.clear();
       }
     }
@@ -397,7 +411,9 @@ class Servant {
   HANDLE thread_ = nullptr;
   napi_env env_ = nullptr;
   SRWLOCK lock_ = SRWLOCK_INIT;
-  CONDITION_VARIABLE done_ = CONDITION_VARIABLE_INIT;
+  CONDITION_VARIABLE done_ = CONDITION_VARIABLE_INIT;  // a request was completed
+  CONDITION_VARIABLE work_ = CONDITION_VARIABLE_INIT;  // a request arrived, or stopping_
+  bool in_kernel_wait_ = false;  // the servant sleeps in WaitForMultipleObjects: wake it by wake_
   std::deque<Request*> inbox_;
   bool stopping_ = false;
   LONG held_ = 0;  // written by the servant, read by the JS thread for isLocked
