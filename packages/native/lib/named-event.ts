@@ -7,7 +7,7 @@ import { checkOptions, checkTimeout } from './validate';
 export type { NamedEventOptions } from './sync-backend';
 
 // Windows has named events in the kernel (the seeds' EventWaitHandle); elsewhere the event is words
-// in shared memory that a C program can share (docs/protocol.md). Decisions §22.
+// in shared memory that a C program can share (docs/protocol.md). Decisions §26.
 const backend = process.platform === 'win32' ? kernelEvents : wordEvents;
 
 /**
@@ -35,7 +35,7 @@ export class NamedEvent {
 
   /**
    * Removes the event's name; handles already open keep working. False when there was none
-   * (always on Windows, where the event vanishes with its last handle: decisions §22).
+   * (always on Windows, where the event vanishes with its last handle: decisions §26).
    */
   static unlink(name: string): boolean {
     return backend.unlink(name);
@@ -74,7 +74,10 @@ export class NamedEvent {
     return this.#impl.closed;
   }
 
-  /** Closes this handle; pending waitAsync calls reject ERR_CLOSED. The name stays until unlink(). */
+  /**
+   * Closes this handle; pending waitAsync calls reject ERR_CLOSED. The name stays until unlink()
+   * (on Windows: until the last handle anywhere is closed).
+   */
   close(): void {
     this.#impl.close();
   }

@@ -369,7 +369,7 @@ describe('error codes', () => {
     expect(thrown(() => Region.open(name, { size: 8192 })).code).toBe('ERR_LAYOUT_MISMATCH');
     expect(thrown(() => Region.createOrOpen(name, 1024)).code).toBe('ERR_LAYOUT_MISMATCH');
     // A region that is not a named event / mutex is refused as one where events are regions; on
-    // Windows an event is a kernel object of its own, which a region never is (decisions §22).
+    // Windows an event is a kernel object of its own, which a region never is (decisions §26).
     const other = uniqueName();
     track(Region.create(`shmlink.ev.${other}`, 64)).store(0, 0x12345678);
     track(Region.open(`shmlink.ev.${other}`)).store(4, 1);
