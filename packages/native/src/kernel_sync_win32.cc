@@ -62,8 +62,8 @@ struct EventBasicInformation {
 using NtQueryEventFn = LONG(NTAPI*)(HANDLE, int, void*, ULONG, ULONG*);
 
 DWORD QueryEvent(HANDLE event, EventBasicInformation* out) {
-  static NtQueryEventFn query = reinterpret_cast<NtQueryEventFn>(
-      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryEvent")));
+  static NtQueryEventFn query =
+      reinterpret_cast<NtQueryEventFn>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryEvent"));
   if (query == nullptr) return ERROR_PROC_NOT_FOUND;
   ULONG length = 0;
   LONG status = query(event, 0 /* EventBasicInformation */, out, sizeof(*out), &length);
