@@ -97,7 +97,8 @@ bool ToDeadline(Napi::Env env, Napi::Value value, Deadline* out) {
     ThrowError(env, kErrInvalidArgument, "timeoutMs must be a number >= 0 or Infinity");
     return false;
   }
-  if (std::isinf(ms)) return true;
+  // Beyond ~30 years is forever: the clock's nanosecond count would overflow near 292 years.
+  if (ms > 1e12) return true;
   out->forever = false;
   out->at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double, std::milli>(ms));

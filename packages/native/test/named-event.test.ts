@@ -77,6 +77,11 @@ describe('NamedEvent across processes', () => {
     const ev = event(name);
     expect(await ev.waitAsync(0)).toBe(false);
     expect(await ev.waitAsync(20)).toBe(false);
+    // A timeout of millennia is a long wait, not an overflow into the past.
+    const long = ev.waitAsync(1e17);
+    await sleep(20);
+    ev.set();
+    expect(await long).toBe(true);
     const peer = await Agent.process();
     await peer.callStatic('NamedEvent', 'open', [name], 'e');
     expect(await peer.invoke('e', 'waitAsync', 20)).toBe(false);

@@ -104,6 +104,13 @@ describe('NamedMutex across processes', () => {
     await expect(m.lockAsync(0)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
     expect(m.tryLock()).toBeNull();
     expect(m.isLocked).toBe(false);
+    // A timeout of millennia is a long wait, not an overflow into the past.
+    const long = m.lockAsync(1e17);
+    await sleep(20);
+    await peer.invoke('m', 'unlock');
+    expect(await long).toEqual({ abandoned: false });
+    m.unlock();
+    await peer.invoke('m', 'lockAsync', 10000);
     const worker = await Agent.worker();
     await worker.callStatic('NamedMutex', 'open', [name], 'm');
     await expect(worker.invoke('m', 'lock', 30)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
