@@ -220,6 +220,20 @@ describe('NamedEvent in one process', () => {
     expect(ev.isSet).toBe(false);
   });
 
+  test('waitAsync then set() from another handle, 200 rounds: every set() wakes exactly one wait, none is lost', async () => {
+    const name = uniqueName();
+    const waiter = event(name);
+    const setter = event(name);
+    for (let round = 0; round < 200; round++) {
+      const woken = waiter.waitAsync(10000);
+      if (round % 2 === 1) await new Promise((resolve) => setImmediate(resolve));
+      setter.set();
+      expect(await woken).toBe(true);
+    }
+    expect(waiter.isSet).toBe(false);
+    expect(await waiter.waitAsync(0)).toBe(false);
+  });
+
   test('close() while waitAsync is pending: a later set() is kept for a live waiter, not eaten by the closed one', async () => {
     const name = uniqueName();
     const ev = event(name);

@@ -159,6 +159,22 @@ describe('NamedMutex in one process', () => {
     a.unlock();
   });
 
+  test("a handle's tryLock is answered while its own lockAsync waits (100 rounds)", async () => {
+    const name = uniqueName();
+    const a = mutex(name);
+    const b = mutex(name);
+    for (let round = 0; round < 100; round++) {
+      a.tryLock();
+      const waiting = b.lockAsync(10000);
+      if (round % 2 === 1) await new Promise((resolve) => setImmediate(resolve));
+      expect(b.tryLock()).toBeNull();
+      a.unlock();
+      expect(await waiting).toEqual({ abandoned: false });
+      expect(b.isLocked).toBe(true);
+      b.unlock();
+    }
+  });
+
   test('a blocking lock() in a worker thread excludes the main thread until the worker unlocks', async () => {
     const name = uniqueName();
     const m = mutex(name);
