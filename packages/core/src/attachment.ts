@@ -1,10 +1,10 @@
 import { ShmError, type Region } from '@shmlink/native';
-import { Doorbell, DoorbellRinger, doorbellPath } from './doorbell';
+import { Doorbell, DoorbellRinger } from '@shmlink/native/internal';
 import { RingFramer } from './framer';
 import { Half, isAlive } from './half';
 import { PeerWatcher } from './peer';
 import { PollWindow } from './poll-window';
-import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, PRODUCER, PartyState, PRODUCER_WAITING_OFFSET, HEAD_OFFSET, TAIL_OFFSET } from './ring-descriptor';
+import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, PRODUCER, PartyState, PRODUCER_WAITING_OFFSET } from './ring-descriptor';
 import { RingReader } from './ring-reader';
 import { SendQueue } from './send-queue';
 import { WaitStrategy } from './wait-strategy';
@@ -68,15 +68,15 @@ export class Attachment {
   private constructor(name: string, writeHalf: Half, readHalf: Half, options: AttachOptions) {
     this.writeHalf = writeHalf;
     this.readHalf = readHalf;
-    this.doorbell = new Doorbell(doorbellPath(name, readHalf.base));
-    this.peerBell = new DoorbellRinger(doorbellPath(name, writeHalf.base));
+    this.doorbell = new Doorbell(name, readHalf.base);
+    this.peerBell = new DoorbellRinger(name, writeHalf.base);
     const peerBell = this.peerBell;
     this.spaceWait = new WaitStrategy(writeHalf, 'producer', this.doorbell, new PollWindow(options.poll, options.poll));
     this.dataWait = new WaitStrategy(readHalf, 'consumer', this.doorbell, new PollWindow(options.poll, options.pollBusy));
     const framer = new RingFramer(writeHalf, {
       ringView: ringViewOf(options.regionView, writeHalf),
       onCorrupt: options.onError,
-      onPublish: () => writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, peerBell),
+      onPublish: () => writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, peerBell),
     });
     this.writer = new SendQueue(framer, {
       timeoutMs: options.timeout,
@@ -87,7 +87,7 @@ export class Attachment {
     });
     this.#framer = framer;
     this.reader = new RingReader(readHalf, options.maxMessageSize, ringViewOf(options.regionView, readHalf), () =>
-      readHalf.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, peerBell),
+      readHalf.wakeIfSleeping(PRODUCER_WAITING_OFFSET, peerBell),
     );
     this.peer = new PeerWatcher(readHalf);
     this.wakePeer();
@@ -142,7 +142,7 @@ export class Attachment {
 
   /** Wakes the peer's reader however it sleeps, so that it notices us arriving or leaving at once. */
   wakePeer(): void {
-    this.writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, this.peerBell);
+    this.writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, this.peerBell);
   }
 
   /** Bytes this side wrote that the peer has not consumed. */

@@ -4,7 +4,7 @@ import { toOsName } from './names';
 import { EVENT_PREFIX, type EventBackend, type EventImpl } from './sync-backend';
 
 // NamedEvent on Windows: a named event kernel object ("Local\shmlink.ev.<name>", owner-only), the
-// seeds' EventWaitHandle itself. waitAsync runs on a native thread of the handle: decisions §26.
+// seeds' EventWaitHandle itself. waitAsync runs on a native thread of the handle: decisions §28.
 
 class KernelEvent implements EventImpl {
   readonly name: string;
@@ -68,7 +68,7 @@ export const kernelEvents: EventBackend = {
     return new KernelEvent(name, new Event(toOsName(name, EVENT_PREFIX), false, false, false));
   },
   // A kernel object has no name apart from its handles: it vanishes with the last one. There is
-  // nothing to remove, ever (decisions §26).
+  // nothing to remove, ever (decisions §28).
   unlink(name) {
     toOsName(name, EVENT_PREFIX);
     return false;

@@ -7,7 +7,7 @@ import { checkOptions, checkTimeout } from './validate';
 export type { NamedEventOptions } from './sync-backend';
 
 // Windows has named events in the kernel (the seeds' EventWaitHandle); elsewhere the event is words
-// in shared memory that a C program can share (docs/protocol.md). Decisions §26.
+// in shared memory that a C program can share (docs/protocol.md). Decisions §28.
 const backend = process.platform === 'win32' ? kernelEvents : wordEvents;
 
 /**
@@ -35,7 +35,7 @@ export class NamedEvent {
 
   /**
    * Removes the event's name; handles already open keep working. False when there was none
-   * (always on Windows, where the event vanishes with its last handle: decisions §26).
+   * (always on Windows, where the event vanishes with its last handle: decisions §28).
    */
   static unlink(name: string): boolean {
     return backend.unlink(name);

@@ -5,7 +5,7 @@ import { MUTEX_PREFIX, alreadyHeld, notHeld, type LockResult, type MutexBackend,
 
 // NamedMutex on Windows: a named mutex kernel object ("Local\shmlink.mx.<name>", owner-only),
 // which the OS marks abandoned when its owning thread ends. Each handle's waits and releases run
-// on a native thread of its own, which is therefore the owner: decisions §26.
+// on a native thread of its own, which is therefore the owner: decisions §28.
 
 type Outcome = ReturnType<KernelMutexHandle['tryLock']> | Awaited<ReturnType<KernelMutexHandle['lockAsync']>>;
 
@@ -80,7 +80,7 @@ export const kernelMutexes: MutexBackend = {
     return new KernelMutex(name, new Mutex(toOsName(name, MUTEX_PREFIX), disposition === 'createOrOpen'));
   },
   // A kernel object has no name apart from its handles: it vanishes with the last one. There is
-  // nothing to remove, ever (decisions §26).
+  // nothing to remove, ever (decisions §28).
   unlink(name) {
     toOsName(name, MUTEX_PREFIX);
     return false;

@@ -7,7 +7,7 @@ import { checkTimeout } from './validate';
 export type { LockResult } from './sync-backend';
 
 // Windows has named mutexes in the kernel, with abandonment built in; elsewhere the mutex is a word
-// in shared memory that a C program can share (docs/protocol.md). Decisions §26.
+// in shared memory that a C program can share (docs/protocol.md). Decisions §28.
 const backend = process.platform === 'win32' ? kernelMutexes : wordMutexes;
 
 /**
@@ -33,7 +33,7 @@ export class NamedMutex {
     return new NamedMutex(name, backend.open(name, 'open'));
   }
 
-  /** Removes the mutex's name; false when there was none (always on Windows: decisions §26). */
+  /** Removes the mutex's name; false when there was none (always on Windows: decisions §28). */
   static unlink(name: string): boolean {
     return backend.unlink(name);
   }

@@ -2,7 +2,7 @@ import { ShmError } from './errors';
 
 // What a backend of NamedEvent / NamedMutex provides. One backend per platform family, chosen in
 // named-event.ts / named-mutex.ts: the shared-word objects of docs/protocol.md (named-*-word.ts,
-// Linux and the C peer) or Windows kernel objects (named-*-kernel.ts). Why two: decisions §26.
+// Linux and the C peer) or Windows kernel objects (named-*-kernel.ts). Why two: decisions §28.
 // The facades check arguments and the calling thread; a backend receives checked timeouts.
 
 export const EVENT_PREFIX = 'shmlink.ev.';

@@ -1,4 +1,4 @@
-// NamedEvent and NamedMutex on Windows kernel objects: docs/decisions.md §26.
+// NamedEvent and NamedMutex on Windows kernel objects: docs/decisions.md §28.
 //
 // Every wait of a handle runs on one native thread of its own, the handle's *servant*. For a mutex
 // this is what makes ownership work: a Windows mutex belongs to the thread whose wait acquired it

@@ -181,7 +181,7 @@ describe('NamedEvent in one process', () => {
   });
 
   // A POSIX object keeps its name until unlinked; a Windows kernel object has no name apart from its
-  // handles and goes with the last one, so unlink() has nothing to do there (decisions §26).
+  // handles and goes with the last one, so unlink() has nothing to do there (decisions §28).
   test('lifetime of the name: unlink() removes it on Linux (open handles keep working); on Windows it goes with the last handle', async () => {
     const name = uniqueName();
     const ev = event(name);

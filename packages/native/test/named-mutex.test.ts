@@ -132,7 +132,7 @@ describe('NamedMutex across processes', () => {
 describe('NamedMutex in one process', () => {
   // On Windows a mutex belongs to the thread whose wait took it, while lockAsync waits off the JS
   // thread and unlock() runs in whatever callback comes later: each handle's waits and releases
-  // run on a thread of its own (decisions §26). Two handles hand the lock back and forth.
+  // run on a thread of its own (decisions §28). Two handles hand the lock back and forth.
   test('lockAsync, then unlock() from a later callback: 200 rounds between two handles, each excluded while the other holds', async () => {
     const name = uniqueName();
     const a = mutex(name);
@@ -265,7 +265,7 @@ describe('NamedMutex in one process', () => {
   });
 
   // A POSIX object keeps its name until unlinked; a Windows kernel object has no name apart from its
-  // handles and goes with the last one, so unlink() has nothing to do there (decisions §26).
+  // handles and goes with the last one, so unlink() has nothing to do there (decisions §28).
   test('lifetime of the name: until unlink() on Linux, until the last handle on Windows', async () => {
     const name = uniqueName();
     const m = NamedMutex.createOrOpen(name);

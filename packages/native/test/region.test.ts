@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Region, NamedEvent, NamedMutex, ShmError, maxNameLength } from '@shmlink/native';
-import { Agent, leftovers, removeNames, stopAgents, thrown, uniqueName } from './helpers';
+import { Agent, leftovers, notifyUntilWoken, removeNames, stopAgents, thrown, uniqueName } from './helpers';
 
 const open: Region[] = [];
 const files: string[] = [];
@@ -132,6 +133,29 @@ describe('two processes', () => {
     // The process is still alive and the region unchanged.
     expect(await a.invoke('r', 'load', 0)).toBe(shared.load(0));
     expect(shared.read(0, 7).toString()).toBe('read me');
+  });
+});
+
+describe('unlink while mapped', () => {
+  test('the name is free for a new object at once; the old memory stays shared, waits included, between its holders', async () => {
+    const name = uniqueName();
+    const old = track(Region.create(name, 4096));
+    const a = await Agent.process();
+    await a.callStatic('Region', 'open', [name], 'r');
+    Region.unlink(name);
+    expect(thrown(() => Region.open(name)).code).toBe('ERR_SHM_NOT_FOUND');
+    expect(Region.list(name)).toEqual([]);
+    // Windows: the next generation of the name (decisions §25); POSIX: a new object.
+    const fresh = track(Region.create(name, 4096));
+    expect(Region.list(name)).toEqual([name]);
+    await a.invoke('r', 'store', 0, 7);
+    expect(old.load(0)).toBe(7);
+    expect(fresh.load(0)).toBe(0);
+    // The old memory's sleepers and wakes still meet across processes, apart from the new one's.
+    const waiting = a.invoke('r', 'waitAsync', 8, 0, 30000);
+    expect(await notifyUntilWoken(old, 8)).toBe(1);
+    expect(fresh.notify(8)).toBe(0);
+    expect(await waiting).toBe('ok');
   });
 });
 
@@ -295,6 +319,31 @@ describe('one process', () => {
   });
 });
 
+// POSIX only: on Windows a region's memory and its size are created together under the name's lock
+// (docs/decisions.md §25), so no opener can find it without its size, and there is no /dev/shm.
+(process.platform === 'win32' ? describe.skip : describe)('an object still of size 0 (its creator between O_EXCL and ftruncate; docs/protocol.md §1)', () => {
+  test('open waits for the size (here 400 ms, another process sizes it), then maps it', () => {
+    const name = uniqueName();
+    fs.writeFileSync(`/dev/shm/${name}`, '');
+    // The main thread blocks in open(); a separate process plays the creator that was descheduled.
+    spawn('sh', ['-c', `sleep 0.4; truncate -s 4096 /dev/shm/${name}`], { stdio: 'ignore' });
+    const start = performance.now();
+    const r = track(Region.open(name));
+    expect(r.size).toBe(4096);
+    expect(performance.now() - start).toBeGreaterThan(300);
+  });
+
+  test('open of an object that stays empty fails ERR_LAYOUT_MISMATCH after about 2 s', () => {
+    const name = uniqueName();
+    fs.writeFileSync(`/dev/shm/${name}`, '');
+    const start = performance.now();
+    expect(thrown(() => Region.open(name))?.code).toBe('ERR_LAYOUT_MISMATCH');
+    const took = performance.now() - start;
+    expect(took).toBeGreaterThan(1_900);
+    expect(took).toBeLessThan(6_000);
+  });
+});
+
 describe('error codes', () => {
   test('open of a missing name: ERR_SHM_NOT_FOUND; create of an existing name: ERR_SHM_EXISTS', () => {
     const name = uniqueName();
@@ -369,7 +418,7 @@ describe('error codes', () => {
     expect(thrown(() => Region.open(name, { size: 8192 })).code).toBe('ERR_LAYOUT_MISMATCH');
     expect(thrown(() => Region.createOrOpen(name, 1024)).code).toBe('ERR_LAYOUT_MISMATCH');
     // A region that is not a named event / mutex is refused as one where events are regions; on
-    // Windows an event is a kernel object of its own, which a region never is (decisions §26).
+    // Windows an event is a kernel object of its own, which a region never is (decisions §28).
     const other = uniqueName();
     track(Region.create(`shmlink.ev.${other}`, 64)).store(0, 0x12345678);
     track(Region.open(`shmlink.ev.${other}`)).store(4, 1);

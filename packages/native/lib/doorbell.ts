@@ -1,15 +1,32 @@
 import fs from 'node:fs';
 import net from 'node:net';
-import { Region } from '@shmlink/native';
-import { makeFifo } from '@shmlink/native/internal';
+import { ShmError } from './errors';
+import { makeFifo } from './fifo';
+import { assertValidName } from './names';
+import { Region } from './region';
+import { assertInteger } from './validate';
 
-// Each side's event loop sleeps on a doorbell: a FIFO that the other side writes one byte to when
-// this side announced (flag value 2) that it sleeps. The byte wakes the event loop directly
-// through epoll — one hop, like a socket — where a futex needs a waiter thread and a second hop.
+// A doorbell wakes a sleeping event loop in another process: the sleeper listens, the other side
+// rings. On Linux it is a FIFO that the ringer writes one byte to: the byte wakes the event loop
+// directly through epoll — one hop, like a socket — where a futex needs a waiter thread and a
+// second hop (docs/decisions.md §2). The listener reads rings as the event loop delivers them and
+// wakes the waits registered by then; a ring nobody waits for is dropped. A sleeper therefore
+// registers its wait in the same synchronous turn as its last check of the condition: no ring can
+// be read in between, so none is lost, and a stale ring never wakes a later sleep for nothing.
+// Doorbells are the only OS object of the channel besides its region, which is why they live here
+// and not in @shmlink/core: core is the same TypeScript on every platform.
 
-/** Where the doorbell of the side that reads the half at `readBase` lives. */
-export function doorbellPath(name: string, readBase: number): string {
-  return `/dev/shm/${name}@${readBase}.bell`;
+/**
+ * Where doorbell `key` of channel `channel` lives. Key = the base offset of the half whose reader
+ * listens on it (docs/protocol.md §4), so both sides name each other's bell without agreement.
+ */
+function doorbellPath(channel: string, key: number): string {
+  assertValidName(channel);
+  assertInteger(key, 'key', 0, 2 ** 32 - 1);
+  if (process.platform !== 'linux') {
+    throw new ShmError('ERR_UNSUPPORTED_PLATFORM', `doorbells are not implemented on ${process.platform}`);
+  }
+  return `/dev/shm/${channel}@${key}.bell`;
 }
 
 /** The listening end: one per side, shared by its reader and its writer. */
@@ -19,7 +36,9 @@ export class Doorbell {
   #waiters: (() => void)[] = [];
   #closed = false;
 
-  constructor(path: string) {
+  /** Creates (or takes over) doorbell `key` of channel `channel` and listens on it. */
+  constructor(channel: string, key: number) {
+    const path = doorbellPath(channel, key);
     this.path = path;
     makeFifo(path, 0o600);
     // Opened read-write so that the FIFO never reports end-of-file when a ringer goes away.
@@ -71,7 +90,7 @@ export class Doorbell {
 }
 
 /** Removes a doorbell FIFO; false when it was already gone (the channel's last side removed it). */
-export function removeDoorbell(path: string): boolean {
+function removeDoorbell(path: string): boolean {
   try {
     fs.unlinkSync(path);
     return true;
@@ -87,17 +106,25 @@ export class DoorbellRinger {
   readonly path: string;
   #fd = -1;
 
-  constructor(path: string) {
-    this.path = path;
+  /** The ringer of doorbell `key` of channel `channel` (nothing is opened until the first ring). */
+  constructor(channel: string, key: number) {
+    this.path = doorbellPath(channel, key);
   }
 
   ring(): void {
     if (this.#fd < 0) {
+      let fd: number;
       try {
-        this.#fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
       } catch {
         return; // no FIFO or no reader: the sleeper is gone, and will re-check when it returns
       }
+      // Something else at a doorbell's path (docs/protocol.md §4) is never written into.
+      if (!fs.fstatSync(fd).isFIFO()) {
+        fs.closeSync(fd);
+        return;
+      }
+      this.#fd = fd;
     }
     try {
       fs.writeSync(this.#fd, ONE);
@@ -120,9 +147,11 @@ export class DoorbellRinger {
 }
 
 /** Removes the doorbell FIFOs of channel `name`; whether there were any. */
-export function removeDoorbells(name: string): boolean {
+export function removeDoorbells(channel: string): boolean {
+  assertValidName(channel);
+  if (process.platform !== 'linux') return false;
   let removed = false;
-  for (const entry of Region.list(`${name}@`)) {
+  for (const entry of Region.list(`${channel}@`)) {
     if (entry.endsWith('.bell') && removeDoorbell(`/dev/shm/${entry}`)) removed = true;
   }
   return removed;

@@ -1,0 +1,126 @@
+// The doorbell that wakes a sleeping event loop from another process (lib/doorbell.ts), rung by a
+// forked process over the real FIFO.
+import { fork } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Doorbell, DoorbellRinger, removeDoorbells } from '@shmlink/native/internal';
+import { FIXTURES, uniqueName } from './helpers';
+
+const linux = process.platform === 'linux';
+
+function ringFromChild(name: string, key: number, count: number): Promise<number | null> {
+  const child = fork(path.join(FIXTURES, 'ring.js'), [name, String(key), String(count)], { stdio: 'inherit' });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Resolves with how the wait ended: 'rung' before `limitMs`, otherwise 'timed-out'. */
+async function waitOutcome(bell: Doorbell, limitMs: number): Promise<'rung' | 'timed-out'> {
+  const started = Date.now();
+  await bell.wait(limitMs);
+  return Date.now() - started < limitMs - 50 ? 'rung' : 'timed-out';
+}
+
+// Doorbells are FIFOs, which Windows lacks (docs/decisions.md §22, §25): they run on Linux only;
+// elsewhere they answer ERR_UNSUPPORTED_PLATFORM (the last test).
+(linux ? describe : describe.skip)('doorbell', () => {
+  const bells: Doorbell[] = [];
+  afterEach(() => {
+    for (const bell of bells.splice(0)) bell.close();
+  });
+
+  function listen(name: string, key: number): Doorbell {
+    const bell = new Doorbell(name, key);
+    bells.push(bell);
+    return bell;
+  }
+
+  test('a ring from another process wakes a waiting listener', async () => {
+    const name = uniqueName();
+    const bell = listen(name, 64);
+    const woken = waitOutcome(bell, 20000);
+    expect(await ringFromChild(name, 64, 1)).toBe(0);
+    expect(await woken).toBe('rung');
+  });
+
+  test('a wait without a ring times out', async () => {
+    const bell = listen(uniqueName(), 0);
+    expect(await waitOutcome(bell, 200)).toBe('timed-out');
+  });
+
+  test('ringing a doorbell nobody listens on does nothing', () => {
+    const ringer = new DoorbellRinger(uniqueName(), 128);
+    expect(() => ringer.ring()).not.toThrow();
+    ringer.close();
+  });
+
+  test('close() ends the waits and removes the FIFO', async () => {
+    const name = uniqueName();
+    const bell = new Doorbell(name, 8);
+    expect(fs.existsSync(bell.path)).toBe(true);
+    const waiting = waitOutcome(bell, 20000);
+    bell.close();
+    expect(await waiting).toBe('rung');
+    expect(fs.existsSync(bell.path)).toBe(false);
+    expect(removeDoorbells(name)).toBe(false);
+  });
+
+  test('removeDoorbells removes every bell of a channel and no other', () => {
+    const name = uniqueName();
+    const other = uniqueName();
+    const a = listen(name, 0);
+    const b = listen(name, 4096);
+    const c = listen(other, 0);
+    expect(removeDoorbells(name)).toBe(true);
+    expect(fs.existsSync(a.path) || fs.existsSync(b.path)).toBe(false);
+    expect(fs.existsSync(c.path)).toBe(true);
+  });
+
+  test('a FIFO left by an owner killed with SIGKILL: ringing it is a no-op, and the next owner takes it over and is woken', async () => {
+    const name = uniqueName();
+    const owner = fork(path.join(FIXTURES, 'listen.js'), [name, '0'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise((resolve) => owner.once('message', resolve));
+    const gone = new Promise((resolve) => owner.once('exit', resolve));
+    owner.kill('SIGKILL');
+    await gone;
+    expect(fs.existsSync(`/dev/shm/${name}@0.bell`)).toBe(true);
+    const ringer = new DoorbellRinger(name, 0);
+    try {
+      ringer.ring(); // nobody listens: open fails (ENXIO), nothing happens
+      const bell = listen(name, 0);
+      const woken = waitOutcome(bell, 20000);
+      ringer.ring();
+      expect(await woken).toBe('rung');
+    } finally {
+      ringer.close();
+    }
+  });
+
+  test('anything else at a doorbell path: the owner refuses it (ERR_SHM_EXISTS), a ringer never writes into it', () => {
+    const name = uniqueName();
+    const bellPath = `/dev/shm/${name}@0.bell`;
+    fs.writeFileSync(bellPath, '');
+    try {
+      const ringer = new DoorbellRinger(name, 0);
+      ringer.ring();
+      ringer.close();
+      expect(fs.statSync(bellPath).size).toBe(0);
+      expect(() => new Doorbell(name, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHM_EXISTS' }));
+    } finally {
+      fs.rmSync(bellPath);
+    }
+  });
+
+  test('bad names and keys are refused with a code', () => {
+    expect(() => new Doorbell('a/b', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
+    expect(() => new DoorbellRinger('', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
+    expect(() => new Doorbell(uniqueName(), -1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => new Doorbell(uniqueName(), 1.5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => removeDoorbells('../x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
+  });
+});
+
+(linux ? test.skip : test)('without a doorbell backend (not Linux): ERR_UNSUPPORTED_PLATFORM, after the names are checked', () => {
+  expect(() => new Doorbell(uniqueName(), 0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM' }));
+  expect(() => new DoorbellRinger(uniqueName(), 0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM' }));
+  expect(() => new Doorbell('a/b', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
+});
