@@ -30,6 +30,7 @@ class KernelMutex implements MutexImpl {
     return this.#result(this.#handle.tryLock(), 0);
   }
 
+  // A wait never answers 'busy', the only outcome that maps to null.
   lock(timeoutMs: number): LockResult {
     return this.#result(this.#handle.lock(timeoutMs), timeoutMs) as LockResult;
   }
