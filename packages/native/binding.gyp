@@ -33,7 +33,8 @@
             "src/win32_objects.cc",
             "src/win32_shared_regions.cc",
             "src/win32_util.cc",
-            "src/win32_wait.cc"
+            "src/win32_wait.cc",
+            "src/kernel_sync_win32.cc"
           ],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "UNICODE", "_UNICODE"],
           "libraries": ["advapi32.lib"],

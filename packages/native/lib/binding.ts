@@ -38,6 +38,34 @@ export interface RegionHandleConstructor {
   ): RegionHandle;
 }
 
+/** Windows only: a named event kernel object (CreateEventW / OpenEventW), src/kernel_sync_win32.cc. */
+export interface KernelEventHandle {
+  readonly created: boolean;
+  readonly manualReset: boolean;
+  readonly closed: boolean;
+  set(): void;
+  reset(): void;
+  isSet(): boolean;
+  wait(timeoutMs: number): boolean;
+  waitAsync(timeoutMs: number): Promise<'signaled' | 'timed-out' | 'closed'>;
+  close(): void;
+}
+
+/**
+ * Windows only: a named mutex kernel object (CreateMutexW / OpenMutexW) whose waits and releases
+ * run on a thread of this handle's own, src/kernel_sync_win32.cc.
+ */
+export interface KernelMutexHandle {
+  readonly created: boolean;
+  readonly isLocked: boolean;
+  readonly closed: boolean;
+  tryLock(): 'acquired' | 'abandoned' | 'busy' | 'already-held';
+  lock(timeoutMs: number): 'acquired' | 'abandoned' | 'timed-out' | 'already-held';
+  lockAsync(timeoutMs: number): Promise<'acquired' | 'abandoned' | 'timed-out' | 'already-held' | 'closed'>;
+  unlock(): 'released' | 'not-held';
+  close(): void;
+}
+
 export interface Binding {
   RegionHandle: RegionHandleConstructor;
   setErrorClass(ctor: typeof ShmError): void;
@@ -49,6 +77,9 @@ export interface Binding {
   /** The OS id of the calling thread (on Linux: the pid for a main thread, the tid for a worker). */
   currentThreadId(): number;
   platformSupported: boolean;
+  /** Present on Windows only. `osName` is "/" + the object's name, as toOsName returns it. */
+  KernelEvent?: new (osName: string, create: boolean, manualReset: boolean, initialState: boolean) => KernelEventHandle;
+  KernelMutex?: new (osName: string, create: boolean) => KernelMutexHandle;
 }
 
 function loadBinding(): Binding {

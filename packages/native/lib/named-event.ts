@@ -1,117 +1,85 @@
-import { initializeHeader } from './header';
-import { Region, assertMayBlock, openPrefixed, unlinkPrefixed } from './region';
+import { kernelEvents } from './named-event-kernel';
+import { wordEvents } from './named-event-word';
+import { assertMayBlock } from './region';
+import type { EventImpl, NamedEventOptions } from './sync-backend';
 import { checkOptions, checkTimeout } from './validate';
-import { driveAsync, driveBlocking, type WaitStep } from './wait-steps';
 
-// The object's layout and the set / reset / wait protocol: docs/protocol.md, section "Named event".
-const MAGIC = 0x56454c53;
-const VERSION = 1;
-const STATE = 8;
-const FLAGS = 12;
-const SIZE = 64;
-export const EVENT_PREFIX = 'shmlink.ev.';
+export type { NamedEventOptions } from './sync-backend';
 
-export interface NamedEventOptions {
-  /** Manual-reset events stay set until reset() and release every waiter; auto-reset (default) release one. */
-  manualReset?: boolean;
-  /** Start in the set state (only when this call creates the event). */
-  initialState?: boolean;
-}
+// Windows has named events in the kernel (the seeds' EventWaitHandle); elsewhere the event is words
+// in shared memory that a C program can share (docs/protocol.md). Decisions §32.
+const backend = process.platform === 'win32' ? kernelEvents : wordEvents;
 
 /**
- * A cross-process event like Windows' named events. An idle waiter sleeps in the kernel (futex on
- * Linux) and costs no CPU. Stored as a small shared-memory object named "shmlink.ev.<name>".
+ * A cross-process event like Windows' named events. An idle waiter sleeps in the kernel and costs
+ * no CPU. On Linux a small shared-memory object named "shmlink.ev.<name>"; on Windows the named
+ * event object "Local\shmlink.ev.<name>".
  */
 export class NamedEvent {
   readonly name: string;
-  readonly manualReset: boolean;
-  #region: Region;
+  #impl: EventImpl;
 
-  private constructor(name: string, region: Region) {
+  private constructor(name: string, impl: EventImpl) {
     this.name = name;
-    this.#region = region;
-    this.manualReset = (region.load(FLAGS) & 1) === 1;
+    this.#impl = impl;
   }
 
   static createOrOpen(name: string, options?: NamedEventOptions): NamedEvent {
     const opts = checkOptions<NamedEventOptions>(options, 'options', ['manualReset', 'initialState']);
-    const region = openPrefixed(EVENT_PREFIX, name, 'createOrOpen', SIZE);
-    try {
-      initializeHeader(region, { what: 'named event', magic: MAGIC, version: VERSION, magicOffset: 0, versionOffset: 4 }, () => {
-        region.store(FLAGS, opts.manualReset === true ? 1 : 0);
-        region.store(STATE, opts.initialState === true ? 1 : 0);
-      });
-    } catch (err) {
-      region.close();
-      throw err;
-    }
-    return new NamedEvent(name, region);
+    return new NamedEvent(name, backend.createOrOpen(name, opts));
   }
 
   static open(name: string): NamedEvent {
-    const region = openPrefixed(EVENT_PREFIX, name, 'open', SIZE);
-    try {
-      initializeHeader(region, { what: 'named event', magic: MAGIC, version: VERSION, magicOffset: 0, versionOffset: 4 }, () => {});
-    } catch (err) {
-      region.close();
-      throw err;
-    }
-    return new NamedEvent(name, region);
+    return new NamedEvent(name, backend.open(name));
   }
 
-  /** Removes the event's name; handles already open keep working. */
+  /**
+   * Removes the event's name; handles already open keep working. False when there was none
+   * (always on Windows, where the event vanishes with its last handle: decisions §32).
+   */
   static unlink(name: string): boolean {
-    return unlinkPrefixed(EVENT_PREFIX, name);
+    return backend.unlink(name);
+  }
+
+  /** Manual-reset events release every waiter and stay set until reset(); auto-reset ones release one. */
+  get manualReset(): boolean {
+    return this.#impl.manualReset;
   }
 
   /** Signals the event: wakes every waiter (manual reset) or one (auto reset). */
   set(): void {
-    this.#region.store(STATE, 1);
-    this.#region.notify(STATE, this.manualReset ? Infinity : 1);
+    this.#impl.set();
   }
 
   reset(): void {
-    this.#region.store(STATE, 0);
+    this.#impl.reset();
   }
 
   get isSet(): boolean {
-    return this.#region.load(STATE) === 1;
-  }
-
-  /** Consumes the signal if there is one (auto reset) or observes it (manual reset). */
-  #take(): boolean {
-    if (this.manualReset) return this.#region.load(STATE) === 1;
-    return this.#region.compareExchange(STATE, 1, 0) === 1;
+    return this.#impl.isSet;
   }
 
   /** Waits until set; true when signalled, false on timeout. Blocks: worker threads only. */
   wait(timeoutMs?: number): boolean {
     assertMayBlock('NamedEvent.wait()');
-    return driveBlocking(this.#region, this.#waitSteps(checkTimeout(timeoutMs)));
+    return this.#impl.wait(checkTimeout(timeoutMs));
   }
 
   /** Waits without blocking the event loop; resolves true when signalled, false on timeout. */
   async waitAsync(timeoutMs?: number): Promise<boolean> {
-    return driveAsync(this.#region, this.#waitSteps(checkTimeout(timeoutMs)));
-  }
-
-  *#waitSteps(timeout: number): Generator<WaitStep, boolean> {
-    const deadline = performance.now() + timeout;
-    for (;;) {
-      if (this.#take()) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      yield { offset: STATE, expected: 0, timeoutMs: left };
-    }
+    return this.#impl.waitAsync(checkTimeout(timeoutMs));
   }
 
   get closed(): boolean {
-    return this.#region.closed;
+    return this.#impl.closed;
   }
 
-  /** Closes this handle; pending waitAsync calls reject ERR_CLOSED. The name stays until unlink(). */
+  /**
+   * Closes this handle; pending waitAsync calls reject ERR_CLOSED. The name stays until unlink()
+   * (on Windows: until the last handle anywhere is closed).
+   */
   close(): void {
-    this.#region.close();
+    this.#impl.close();
   }
 
   [Symbol.dispose](): void {

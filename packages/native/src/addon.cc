@@ -7,6 +7,9 @@
 #include "platform.h"
 #include "region.h"
 #include "wait_pool.h"
+#if defined(_WIN32)
+#include "kernel_sync.h"
+#endif
 
 namespace shmlink {
 
@@ -129,6 +132,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("processAlive", Napi::Function::New(env, ProcessAliveJs, "processAlive"));
   exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTimeJs, "processStartTime"));
   exports.Set("currentThreadId", Napi::Function::New(env, CurrentThreadIdJs, "currentThreadId"));
+#if defined(_WIN32)
+  RegisterKernelSync(env, exports);  // NamedEvent / NamedMutex on kernel objects
+#endif
 #if defined(__linux__) || defined(_WIN32)
   exports.Set("platformSupported", Napi::Boolean::New(env, true));
 #else

@@ -77,6 +77,11 @@ describe('NamedEvent across processes', () => {
     const ev = event(name);
     expect(await ev.waitAsync(0)).toBe(false);
     expect(await ev.waitAsync(20)).toBe(false);
+    // A timeout of millennia is a long wait, not an overflow into the past.
+    const long = ev.waitAsync(1e17);
+    await sleep(20);
+    ev.set();
+    expect(await long).toBe(true);
     const peer = await Agent.process();
     await peer.callStatic('NamedEvent', 'open', [name], 'e');
     expect(await peer.invoke('e', 'waitAsync', 20)).toBe(false);
@@ -175,13 +180,84 @@ describe('NamedEvent in one process', () => {
     expect(thrown(() => NamedEvent.createOrOpen(uniqueName(), { manual: true } as never)).code).toBe('ERR_INVALID_ARGUMENT');
   });
 
-  test('unlink removes the name; open handles keep working', async () => {
+  // A POSIX object keeps its name until unlinked; a Windows kernel object has no name apart from its
+  // handles and goes with the last one, so unlink() has nothing to do there (decisions §32).
+  test('lifetime of the name: unlink() removes it on Linux (open handles keep working); on Windows it goes with the last handle', async () => {
     const name = uniqueName();
     const ev = event(name);
-    expect(NamedEvent.unlink(name)).toBe(true);
-    expect(NamedEvent.unlink(name)).toBe(false);
+    if (process.platform === 'win32') {
+      expect(NamedEvent.unlink(name)).toBe(false);
+      const again = NamedEvent.open(name);
+      again.set();
+      again.close();
+      expect(await ev.waitAsync(0)).toBe(true);
+      ev.close();
+    } else {
+      expect(NamedEvent.unlink(name)).toBe(true);
+      expect(NamedEvent.unlink(name)).toBe(false);
+      ev.set();
+      expect(await ev.waitAsync(0)).toBe(true);
+    }
     expect(thrown(() => NamedEvent.open(name)).code).toBe('ERR_SHM_NOT_FOUND');
+    expect(thrown(() => NamedEvent.unlink('../x')).code).toBe('ERR_INVALID_NAME');
+  });
+
+  test('several waitAsync calls on one handle: each auto-reset set() releases one of them', async () => {
+    const name = uniqueName();
+    const ev = event(name);
+    const results: boolean[] = [];
+    const waits = [0, 1, 2].map(() => ev.waitAsync(30000).then((v) => results.push(v)));
+    await sleep(20);
+    const peer = await Agent.process();
+    await peer.callStatic('NamedEvent', 'open', [name], 'e');
+    for (let n = 1; n <= 3; n++) {
+      await peer.invoke('e', 'set');
+      while (results.length < n) await sleep(2);
+      await sleep(20);
+      expect(results.length).toBe(n);
+    }
+    await Promise.all(waits);
+    expect(ev.isSet).toBe(false);
+  });
+
+  test('waitAsync then set() from another handle, 200 rounds: every set() wakes exactly one wait, none is lost', async () => {
+    const name = uniqueName();
+    const waiter = event(name);
+    const setter = event(name);
+    for (let round = 0; round < 200; round++) {
+      const woken = waiter.waitAsync(10000);
+      if (round % 2 === 1) await new Promise((resolve) => setImmediate(resolve));
+      setter.set();
+      expect(await woken).toBe(true);
+    }
+    expect(waiter.isSet).toBe(false);
+    expect(await waiter.waitAsync(0)).toBe(false);
+  });
+
+  test('close() while waitAsync is pending: a later set() is kept for a live waiter, not eaten by the closed one', async () => {
+    const name = uniqueName();
+    const ev = event(name);
+    const doomed = NamedEvent.open(name);
+    const pending = doomed.waitAsync(30000);
+    await sleep(20);
+    doomed.close();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_CLOSED' });
     ev.set();
+    expect(ev.isSet).toBe(true);
     expect(await ev.waitAsync(0)).toBe(true);
+  });
+
+  test('a worker terminated while its waitAsync is pending: no crash, and the next set() reaches a live waiter', async () => {
+    const name = uniqueName();
+    const ev = event(name);
+    const worker = await Agent.worker();
+    await worker.callStatic('NamedEvent', 'open', [name], 'e');
+    worker.invoke('e', 'waitAsync', 30000).catch(() => {});
+    await sleep(20);
+    await worker.stop();
+    const woken = ev.waitAsync(30000);
+    await sleep(20);
+    ev.set();
+    expect(await woken).toBe(true);
   });
 });

@@ -104,6 +104,13 @@ describe('NamedMutex across processes', () => {
     await expect(m.lockAsync(0)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
     expect(m.tryLock()).toBeNull();
     expect(m.isLocked).toBe(false);
+    // A timeout of millennia is a long wait, not an overflow into the past.
+    const long = m.lockAsync(1e17);
+    await sleep(20);
+    await peer.invoke('m', 'unlock');
+    expect(await long).toEqual({ abandoned: false });
+    m.unlock();
+    await peer.invoke('m', 'lockAsync', 10000);
     const worker = await Agent.worker();
     await worker.callStatic('NamedMutex', 'open', [name], 'm');
     await expect(worker.invoke('m', 'lock', 30)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
@@ -123,6 +130,100 @@ describe('NamedMutex across processes', () => {
 });
 
 describe('NamedMutex in one process', () => {
+  // On Windows a mutex belongs to the thread whose wait took it, while lockAsync waits off the JS
+  // thread and unlock() runs in whatever callback comes later: each handle's waits and releases
+  // run on a thread of its own (decisions §32). Two handles hand the lock back and forth.
+  test('lockAsync, then unlock() from a later callback: 200 rounds between two handles, each excluded while the other holds', async () => {
+    const name = uniqueName();
+    const a = mutex(name);
+    const b = mutex(name);
+    for (let round = 0; round < 200; round++) {
+      const [holder, other] = round % 2 === 0 ? [a, b] : [b, a];
+      expect(await holder.lockAsync(10000)).toEqual({ abandoned: false });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(other.tryLock()).toBeNull();
+      const waiting = other.lockAsync(10000);
+      holder.unlock();
+      expect(holder.isLocked).toBe(false);
+      expect(await waiting).toEqual({ abandoned: false });
+      expect(holder.tryLock()).toBeNull();
+      other.unlock();
+    }
+    // A peer process sees it free, and the handles see the peer's lock.
+    const peer = await Agent.process();
+    await peer.callStatic('NamedMutex', 'open', [name], 'm');
+    expect(await peer.invoke('m', 'lockAsync', 10000)).toEqual({ abandoned: false });
+    expect(a.tryLock()).toBeNull();
+    await peer.invoke('m', 'unlock');
+    expect(a.tryLock()).toEqual({ abandoned: false });
+    a.unlock();
+  });
+
+  test("a handle's tryLock is answered while its own lockAsync waits (100 rounds)", async () => {
+    const name = uniqueName();
+    const a = mutex(name);
+    const b = mutex(name);
+    for (let round = 0; round < 100; round++) {
+      a.tryLock();
+      const waiting = b.lockAsync(10000);
+      if (round % 2 === 1) await new Promise((resolve) => setImmediate(resolve));
+      expect(b.tryLock()).toBeNull();
+      a.unlock();
+      expect(await waiting).toEqual({ abandoned: false });
+      expect(b.isLocked).toBe(true);
+      b.unlock();
+    }
+  });
+
+  test('a blocking lock() in a worker thread excludes the main thread until the worker unlocks', async () => {
+    const name = uniqueName();
+    const m = mutex(name);
+    const worker = await Agent.worker();
+    await worker.callStatic('NamedMutex', 'open', [name], 'm');
+    expect(await worker.invoke('m', 'lock', 10000)).toEqual({ abandoned: false });
+    expect(await worker.get('m', 'isLocked')).toBe(true);
+    expect(m.tryLock()).toBeNull();
+    const waiting = m.lockAsync(30000);
+    await sleep(20);
+    await worker.invoke('m', 'unlock');
+    expect(await waiting).toEqual({ abandoned: false });
+    await expect(worker.invoke('m', 'lock', 20)).rejects.toMatchObject({ code: 'ERR_TIMEOUT' });
+    m.unlock();
+    expect(await worker.invoke('m', 'lock', 10000)).toEqual({ abandoned: false });
+    await worker.invoke('m', 'unlock');
+  });
+
+  test('close() while lockAsync is pending rejects ERR_CLOSED and leaves the mutex untaken', async () => {
+    const name = uniqueName();
+    const a = mutex(name);
+    const b = mutex(name);
+    a.tryLock();
+    const pending = b.lockAsync(30000);
+    await sleep(20);
+    b.close();
+    await expect(pending).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    a.unlock();
+    // The closed handle did not take it on its way out (that would be an abandoned lock).
+    const c = mutex(name);
+    expect(c.tryLock()).toEqual({ abandoned: false });
+    c.unlock();
+  });
+
+  test('a worker terminated while its lockAsync is pending: no crash, and the mutex is not taken', async () => {
+    const name = uniqueName();
+    const m = mutex(name);
+    m.tryLock();
+    const worker = await Agent.worker();
+    await worker.callStatic('NamedMutex', 'open', [name], 'm');
+    worker.invoke('m', 'lockAsync', 30000).catch(() => {});
+    await sleep(20);
+    await worker.stop();
+    m.unlock();
+    const other = mutex(name);
+    expect(other.tryLock()).toEqual({ abandoned: false });
+    other.unlock();
+  });
+
   test('the owner is the handle: a second handle of the same process is excluded', async () => {
     const name = uniqueName();
     const a = mutex(name);
@@ -161,6 +262,27 @@ describe('NamedMutex in one process', () => {
     const other = mutex(m.name);
     expect(thrown(() => other.unlock()).code).toBe('ERR_INVALID_STATE');
     m.unlock();
+  });
+
+  // A POSIX object keeps its name until unlinked; a Windows kernel object has no name apart from its
+  // handles and goes with the last one, so unlink() has nothing to do there (decisions §32).
+  test('lifetime of the name: until unlink() on Linux, until the last handle on Windows', async () => {
+    const name = uniqueName();
+    const m = NamedMutex.createOrOpen(name);
+    if (process.platform === 'win32') {
+      expect(NamedMutex.unlink(name)).toBe(false);
+      const again = NamedMutex.open(name);
+      m.close();
+      again.close();
+    } else {
+      m.close();
+      const again = NamedMutex.open(name);
+      again.close();
+      expect(NamedMutex.unlink(name)).toBe(true);
+      expect(NamedMutex.unlink(name)).toBe(false);
+    }
+    expect(thrown(() => NamedMutex.open(name)).code).toBe('ERR_SHM_NOT_FOUND');
+    expect(thrown(() => NamedMutex.unlink('../x')).code).toBe('ERR_INVALID_NAME');
   });
 
   test('use after close: ERR_CLOSED', async () => {
