@@ -16,7 +16,7 @@
           "sources": ["src/platform_linux.cc"],
           "libraries": ["-lrt", "-lpthread"]
         }],
-        ["OS!='linux'", {
+        ["OS!='linux' and OS!='win'", {
           "sources": ["src/platform_unsupported.cc"]
         }],
         ["OS=='mac'", {
@@ -26,6 +26,9 @@
           }
         }],
         ["OS=='win'", {
+          "sources": ["src/platform_unsupported.cc"],
+          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "UNICODE", "_UNICODE"],
+          "libraries": ["advapi32.lib"],
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"] } }
         }]
       ]
