@@ -138,3 +138,9 @@ export async function quickStart(prefix: readonly string[], out: string, program
     runProgram(command, [...rest, path.join(out, program), 'b', channel], out, ms),
   ]);
 }
+
+/** Each side of the quick start exited 0 having received the other's greeting. */
+export function expectBothGot([a, b]: [Exit, Exit]): void {
+  expect({ code: a.code, output: a.output }).toEqual({ code: 0, output: expect.stringContaining('got hello from b') });
+  expect({ code: b.code, output: b.output }).toEqual({ code: 0, output: expect.stringContaining('got hello from a') });
+}

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   compile,
+  expectBothGot,
   installProject,
   pack,
   prebuild,
@@ -17,7 +18,6 @@ import {
   runProgram,
   tarballEntries,
   userTools,
-  type Exit,
 } from './consumer-project';
 import { NODE_VERSIONS, registryNode } from './registry-node';
 
@@ -30,11 +30,6 @@ let channels = 0;
 
 function channel(): string {
   return `cq${process.pid}x${channels++}`;
-}
-
-function expectBothGot([a, b]: [Exit, Exit]): void {
-  expect({ code: a.code, output: a.output }).toEqual({ code: 0, output: expect.stringContaining('got hello from b') });
-  expect({ code: b.code, output: b.output }).toEqual({ code: 0, output: expect.stringContaining('got hello from a') });
 }
 
 beforeAll(() => {
