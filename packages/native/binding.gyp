@@ -26,7 +26,15 @@
           }
         }],
         ["OS=='win'", {
-          "sources": ["src/platform_unsupported.cc"],
+          "sources": [
+            "src/platform_win32.cc",
+            "src/win32_file_regions.cc",
+            "src/win32_list.cc",
+            "src/win32_objects.cc",
+            "src/win32_shared_regions.cc",
+            "src/win32_util.cc",
+            "src/win32_wait.cc"
+          ],
           "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "UNICODE", "_UNICODE"],
           "libraries": ["advapi32.lib"],
           "msvs_settings": { "VCCLCompilerTool": { "AdditionalOptions": ["/std:c++17"] } }

@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const pkg = path.join(__dirname, '..');
-const out = path.join(pkg, 'build-win32');
+const out = path.join(pkg, 'build', 'win32-mingw');
 const target = path.join(pkg, 'prebuilds', 'win32-x64', '@shmlink+native.napi.node');
 const TRIPLE = 'x86_64-w64-mingw32';
 

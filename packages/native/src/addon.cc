@@ -129,7 +129,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("processAlive", Napi::Function::New(env, ProcessAliveJs, "processAlive"));
   exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTimeJs, "processStartTime"));
   exports.Set("currentThreadId", Napi::Function::New(env, CurrentThreadIdJs, "currentThreadId"));
-#if defined(__linux__)
+#if defined(__linux__) || defined(_WIN32)
   exports.Set("platformSupported", Napi::Boolean::New(env, true));
 #else
   exports.Set("platformSupported", Napi::Boolean::New(env, false));

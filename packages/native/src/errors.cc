@@ -49,7 +49,8 @@ const char* CodeForSystemError(int err) {
 Napi::Error MakeSystemError(Napi::Env env, int err, const std::string& what) {
   if (err == kUnsupportedPlatform) {
     return MakeError(env, kErrUnsupportedPlatform,
-                     what + ": shared memory has no backend on this platform yet (Linux only)");
+                     what + ": not supported on this platform (shmlink's backends: Linux and Windows; "
+                            "FIFOs on Linux only)");
   }
   Napi::Error e = MakeError(env, CodeForSystemError(err), what + ": " + PlatformErrorName(err));
   e.Set("errno", Napi::Number::New(env, err));

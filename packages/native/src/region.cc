@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "addon.h"
+#include "atomic_word.h"
 #include "errors.h"
 #include "wait_pool.h"
 
@@ -396,7 +397,7 @@ Napi::Value RegionHandle::Fill(const Napi::CallbackInfo& info) {
 Napi::Value RegionHandle::Load(const Napi::CallbackInfo& info) {
   uint32_t* word = WordAt(info, 0);
   if (word == nullptr) return Napi::Value();
-  return Napi::Number::New(info.Env(), __atomic_load_n(word, __ATOMIC_SEQ_CST));
+  return Napi::Number::New(info.Env(), AtomicLoad(word));
 }
 
 Napi::Value RegionHandle::Store(const Napi::CallbackInfo& info) {
@@ -405,7 +406,7 @@ Napi::Value RegionHandle::Store(const Napi::CallbackInfo& info) {
   uint32_t* word = WordAt(info, 0);
   uint32_t value = 0;
   if (word == nullptr || !ToWord(env, info[1], "value", &value)) return Napi::Value();
-  __atomic_store_n(word, value, __ATOMIC_SEQ_CST);
+  AtomicStore(word, value);
   return env.Undefined();
 }
 
@@ -418,9 +419,7 @@ Napi::Value RegionHandle::CompareExchange(const Napi::CallbackInfo& info) {
   if (word == nullptr || !ToWord(env, info[1], "expected", &expected) ||
       !ToWord(env, info[2], "replacement", &replacement))
     return Napi::Value();
-  __atomic_compare_exchange_n(word, &expected, replacement, false, __ATOMIC_SEQ_CST,
-                              __ATOMIC_SEQ_CST);
-  return Napi::Number::New(env, expected);
+  return Napi::Number::New(env, AtomicCompareExchange(word, expected, replacement));
 }
 
 // add(offset, delta) -> the previous value (wraps modulo 2^32)
@@ -430,7 +429,7 @@ Napi::Value RegionHandle::Add(const Napi::CallbackInfo& info) {
   uint32_t* word = WordAt(info, 0);
   uint32_t delta = 0;
   if (word == nullptr || !ToWord(env, info[1], "delta", &delta)) return Napi::Value();
-  return Napi::Number::New(env, __atomic_fetch_add(word, delta, __ATOMIC_SEQ_CST));
+  return Napi::Number::New(env, AtomicFetchAdd(word, delta));
 }
 
 static Napi::Value WaitResultValue(Napi::Env env, WaitResult result) {

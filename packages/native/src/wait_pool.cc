@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "atomic_word.h"
 #include "errors.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -68,13 +69,11 @@ class ThreadPool {
   int threads_ = 0;
 };
 
-uint32_t LoadWord(uint32_t* word) { return __atomic_load_n(word, __ATOMIC_SEQ_CST); }
-
 void RunJob(WaitJob* job) {
   if (job->spin_ns > 0) {
     int64_t until = PlatformMonotonicNs() + job->spin_ns;
     while (!job->cancelled.load(std::memory_order_relaxed)) {
-      if (LoadWord(job->word) != job->expected) {
+      if (AtomicLoad(job->word) != job->expected) {
         job->result = WaitResult::kNotEqual;
         job->env_waits->Finish(job);
         return;

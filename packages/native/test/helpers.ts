@@ -28,7 +28,7 @@ export function removeNames(): void {
   used.clear();
 }
 
-/** Shared-memory objects of this test process still present in /dev/shm. */
+/** Shared-memory objects of this test process still present (in /dev/shm on Linux). */
 export function leftovers(): string[] {
   return Region.list().filter((n) => n.includes(PREFIX));
 }
