@@ -94,6 +94,23 @@ describe.each(NODE_VERSIONS)('Node %s', (version) => {
   });
 });
 
+it('where no binary loads, the error says why and how to build one', async () => {
+  const modules = path.join(work, 'no-binary', 'node_modules');
+  for (const dep of ['@shmlink/native', 'node-gyp-build']) {
+    fs.cpSync(path.join(project, 'node_modules', dep), path.join(modules, dep), { recursive: true });
+  }
+  fs.rmSync(path.join(modules, '@shmlink', 'native', 'prebuilds', 'linux-x64'), { recursive: true });
+  const exit = await runProgram(
+    process.execPath,
+    ['-e', "try { require('@shmlink/native'); } catch (err) { console.log(err.code); console.log(err.message); }"],
+    path.dirname(modules),
+    30_000,
+  );
+  expect(exit.output).toMatch(/^ERR_UNSUPPORTED_PLATFORM\n/);
+  expect(exit.output).toContain('No native build was found'); // node-gyp-build's own reason
+  expect(exit.output).toContain('npm rebuild @shmlink/native');
+});
+
 it('without a matching prebuild, an install with scripts builds the addon from source', async () => {
   // node-gyp-build reads the C library from LIBC: 'musl' makes the glibc prebuild not match, as on
   // Alpine, so the package's install script compiles with node-gyp.

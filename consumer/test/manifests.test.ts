@@ -69,3 +69,9 @@ it('@shmlink/rx takes rxjs from the application, as a peer dependency', () => {
   expect(rx.peerDependencies?.rxjs).toMatch(/^\^7\./);
   expect(rx.devDependencies?.rxjs).toBeDefined();
 });
+
+it("the README's quick start is consumer/project/quick-start.mts, which the consumer test runs", () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const program = fs.readFileSync(path.join(ROOT, 'consumer', 'project', 'quick-start.mts'), 'utf8');
+  expect(readme).toContain('```ts\n' + program + '```\n');
+});
