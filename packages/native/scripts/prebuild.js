@@ -111,7 +111,8 @@ function linux(arch, crossEnv) {
 
 function main(argv) {
   const available = argv.includes('--available');
-  const names = argv.filter((a) => a !== '--available');
+  // pnpm hands a "--" separator on to the script (`pnpm prebuild -- --available`).
+  const names = argv.filter((a) => a !== '--available' && a !== '--');
   for (const name of names) {
     if (!(name in TARGETS)) throw new Error(`unknown target '${name}' (known: ${Object.keys(TARGETS).join(', ')})`);
   }
