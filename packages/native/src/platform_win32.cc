@@ -135,7 +135,7 @@ std::string PlatformErrorName(int code) {
     case ENOENT: return "ENOENT (not found)";
     case EEXIST: return "EEXIST (already exists)";
     case EACCES: return "EACCES (access denied)";
-    case ENOSPC: return "ENOSPC (commit limit or disk full)";
+    case ENOSPC: return "ENOSPC (no space: commit limit, disk full, or every slot of a table taken)";
     case EINVAL: return "EINVAL";
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case ENOSYS: return "ENOSYS";

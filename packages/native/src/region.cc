@@ -454,7 +454,7 @@ Napi::Value RegionHandle::Wait(const Napi::CallbackInfo& info) {
   WaitResult result = WaitResult::kTimedOut;
   int err = PlatformWait(word, expected, timeout, &result);
   if (err != 0) {
-    ThrowSystemError(env, err, "futex wait");
+    ThrowSystemError(env, err, "wait");
     return Napi::Value();
   }
   return WaitResultValue(env, result);
@@ -498,7 +498,7 @@ Napi::Value RegionHandle::Notify(const Napi::CallbackInfo& info) {
   int woken = 0;
   int err = PlatformWake(word, static_cast<int>(count), &woken);
   if (err != 0) {
-    ThrowSystemError(env, err, "futex wake");
+    ThrowSystemError(env, err, "wake");
     return Napi::Value();
   }
   return Napi::Number::New(env, woken);

@@ -1,5 +1,6 @@
 #include "wait_pool.h"
 
+#include <chrono>
 #include <climits>
 #include <deque>
 #include <functional>
@@ -145,7 +146,7 @@ void EnvWaits::Settle(Napi::Env env, WaitJob* job) {
   if (job->cancelled.load()) {
     job->deferred.Reject(MakeError(env, kErrClosed, "the region was closed while waiting").Value());
   } else if (job->error != 0) {
-    job->deferred.Reject(MakeSystemError(env, job->error, "futex wait").Value());
+    job->deferred.Reject(MakeSystemError(env, job->error, "wait").Value());
   } else {
     const char* text = job->result == WaitResult::kOk         ? "ok"
                        : job->result == WaitResult::kNotEqual ? "not-equal"
@@ -165,9 +166,12 @@ void EnvWaits::WakeAll(const void* tag) {
 }
 
 void EnvWaits::Cancel(const void* tag) {
-  // A job may be between its cancellation check and the futex call when the first wake lands;
-  // wake again for a short while until every job of this tag has left the wait.
-  for (int round = 0; round < 200; round++) {
+  // A job may be between its cancellation check and its sleep when a wake lands; wake again until
+  // every job of this tag has left. That stretch is a few instructions on Linux, but on Windows it
+  // includes opening a named semaphore, milliseconds under load: after the first rounds, go on at
+  // 1 ms intervals. Each job checks `cancelled` before it sleeps, so this ends once they have run.
+  const int64_t give_up = PlatformMonotonicNs() + 10 * 1000000000LL;
+  for (int round = 0;; round++) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       bool any = false;
@@ -177,7 +181,12 @@ void EnvWaits::Cancel(const void* tag) {
       if (!any) return;
       WakeAll(tag);
     }
-    std::this_thread::yield();
+    if (round < 200) {
+      std::this_thread::yield();
+    } else {
+      if (PlatformMonotonicNs() > give_up) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
 }
 

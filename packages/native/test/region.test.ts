@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Region, NamedEvent, NamedMutex, ShmError, maxNameLength } from '@shmlink/native';
-import { Agent, leftovers, removeNames, stopAgents, thrown, uniqueName } from './helpers';
+import { Agent, leftovers, notifyUntilWoken, removeNames, stopAgents, thrown, uniqueName } from './helpers';
 
 const open: Region[] = [];
 const files: string[] = [];
@@ -132,6 +132,29 @@ describe('two processes', () => {
     // The process is still alive and the region unchanged.
     expect(await a.invoke('r', 'load', 0)).toBe(shared.load(0));
     expect(shared.read(0, 7).toString()).toBe('read me');
+  });
+});
+
+describe('unlink while mapped', () => {
+  test('the name is free for a new object at once; the old memory stays shared, waits included, between its holders', async () => {
+    const name = uniqueName();
+    const old = track(Region.create(name, 4096));
+    const a = await Agent.process();
+    await a.callStatic('Region', 'open', [name], 'r');
+    Region.unlink(name);
+    expect(thrown(() => Region.open(name)).code).toBe('ERR_SHM_NOT_FOUND');
+    expect(Region.list(name)).toEqual([]);
+    // Windows: the next generation of the name (decisions §23); POSIX: a new object.
+    const fresh = track(Region.create(name, 4096));
+    expect(Region.list(name)).toEqual([name]);
+    await a.invoke('r', 'store', 0, 7);
+    expect(old.load(0)).toBe(7);
+    expect(fresh.load(0)).toBe(0);
+    // The old memory's sleepers and wakes still meet across processes, apart from the new one's.
+    const waiting = a.invoke('r', 'waitAsync', 8, 0, 30000);
+    expect(await notifyUntilWoken(old, 8)).toBe(1);
+    expect(fresh.notify(8)).toBe(0);
+    expect(await waiting).toBe('ok');
   });
 });
 

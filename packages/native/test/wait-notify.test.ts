@@ -1,5 +1,7 @@
+import { fork } from 'node:child_process';
+import path from 'node:path';
 import { Region } from '@shmlink/native';
-import { Agent, leftovers, notifyUntilWoken, removeNames, sleep, stopAgents, uniqueName } from './helpers';
+import { Agent, FIXTURES, leftovers, notifyUntilWoken, removeNames, sleep, stopAgents, uniqueName } from './helpers';
 
 const open: Region[] = [];
 
@@ -96,6 +98,19 @@ describe('wait/notify on a region word across processes', () => {
 });
 
 describe('waitAsync in this process', () => {
+  // Windows keeps one wait slot per waited-on word in the region's metadata page (decisions §24);
+  // POSIX has no such limit.
+  (process.platform === 'win32' ? test : test.skip)('Windows: more distinct waited-on words than wait slots: ERR_NO_SPACE, the rest keep working', async () => {
+    const region = create();
+    // A wait that finds the word changed still takes its word's slot.
+    for (let i = 0; i < 252; i++) expect(await region.waitAsync(i * 4, 1, 0)).toBe('not-equal');
+    await expect(region.waitAsync(252 * 4, 1, 0)).rejects.toMatchObject({ code: 'ERR_NO_SPACE' });
+    expect(region.notify(252 * 4)).toBe(0);
+    const waiting = region.waitAsync(100 * 4, 0, 30000);
+    expect(await notifyUntilWoken(region, 100 * 4)).toBe(1);
+    expect(await waiting).toBe('ok');
+  });
+
   test('a notify racing a timeout leaves no wake behind: the next wait on the word still times out', async () => {
     // On Windows a wake is a semaphore token for a counted sleeper (decisions, "Windows: wait and
     // wake across processes"); a sleeper that times out while being woken must take its token, or
@@ -129,6 +144,22 @@ describe('waitAsync in this process', () => {
     expect(await outcome).toBe('ok');
   });
 
+  test('a pending waitAsync alone keeps a process alive until it settles', async () => {
+    const region = create();
+    const child = fork(path.join(FIXTURES, 'wait-alone.js'), [region.name], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await new Promise((resolve) => child.once('message', resolve));
+      await sleep(300);
+      expect(child.exitCode).toBeNull(); // nothing but the wait holds it
+      expect(await notifyUntilWoken(region, 0)).toBe(1);
+      expect(await exited).toBe(0);
+      expect(region.load(4)).toBe(1); // its outcome: 'ok'
+    } finally {
+      child.kill();
+    }
+  });
+
   test("close() while waitAsync is pending rejects ERR_CLOSED; another handle's wait is not rejected", async () => {
     const region = create();
     const other = Region.open(region.name);
@@ -144,7 +175,9 @@ describe('waitAsync in this process', () => {
   });
 
   test('close() right after waitAsync, before the wait has started, rejects ERR_CLOSED', async () => {
-    for (let i = 0; i < 20; i++) {
+    // Each round's wait is the first on its word (on Windows it opens the word's semaphore before
+    // it sleeps), so close() lands while the wait is still getting there.
+    for (let i = 0; i < 200; i++) {
       const region = Region.create(uniqueName(), 64);
       const pending = region.waitAsync(0, 0);
       region.close();
