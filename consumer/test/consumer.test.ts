@@ -126,3 +126,10 @@ it('without a matching prebuild, an install with scripts builds the addon from s
   );
   expect({ code: used.code, output: used.output.trim() }).toEqual({ code: 0, output: path.join(native, 'build', 'Release', 'shmlink.node') });
 }, 10 * 60_000);
+
+it("the installed types type-check against Node 18's own types too (@types/node 18)", () => {
+  // A Node 18 user has @types/node 18, which must declare all that the packages' .d.ts files use
+  // (Symbol.dispose, the generic EventEmitter). Last: it replaces the project's @types/node.
+  installProject(project, [...tarballs.values(), ...userTools().filter((spec) => !spec.startsWith('@types/node@')), '@types/node@18']);
+  compile(project);
+}, 180_000);
