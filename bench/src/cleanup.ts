@@ -14,7 +14,7 @@ let counter = 0;
 const names = new Set<string>();
 const socketPaths = new Set<string>();
 const children = new Set<ChildProcess>();
-/** Ends a worker thread of this process (which must not be terminated inside a native wait). */
+/** Ends a worker thread of this process in an orderly way: it leaves its channel with dispose(). */
 const stoppers = new Set<() => Promise<void>>();
 
 /** A shared-memory name unique to this run, removed at the end. */
@@ -95,7 +95,8 @@ export function installExitHooks(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       cleanupAll();
-      // Workers end on their own first: process.exit() would terminate them mid-call.
+      // Workers end on their own first, so that they leave their channels (exiting under them is
+      // safe, but leaves the names to the cleanup).
       const grace = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref());
       void Promise.race([Promise.allSettled([...stoppers].map((stop) => stop())), grace]).then(() =>
         process.exit(128 + (os.constants.signals[signal] ?? 0)),

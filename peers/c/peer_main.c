@@ -11,7 +11,8 @@
  *   --send N sends N numbered messages (sizes cycling through --sizes) from the main thread while a
  *            second thread receives and checks N identical replies.
  * Each --say TEXT is sent first, as a message of its bytes (in --send mode it is expected back too).
- * Ends with a "done ..." line and leaves in an orderly way. Exit status: 0 success, 1 a failed
+ * Ends with a "done ..." line (counts, and longest_wait_us: the longest receive after the first
+ * message) and leaves in an orderly way. Exit status: 0 success, 1 a failed
  * check or operation, 2 usage or attach error.
  *
  * Message `seq` of stream `seed` with `size` bytes: byte j is (seq*31 + j*7 + (j>>8)*13 + seed) &
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shmlink_peer.h"
@@ -56,6 +58,30 @@ static const char *status_name(int rc) {
   }
 }
 
+static int64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The longest a successful receive took after the first message: a lost wake-up shows as a wait
+ * of a whole sleep slice (--check-ms) while the peer keeps sending. */
+struct wait_meter {
+  int64_t longest_us;
+  int started;
+};
+
+static int metered_receive(shmlink_peer *p, struct wait_meter *m, const uint8_t **data, size_t *len, int64_t timeout_ms) {
+  int64_t t0 = now_us();
+  int rc = shmlink_receive(p, data, len, timeout_ms);
+  if (rc == SHMLINK_OK) {
+    int64_t took = now_us() - t0;
+    if (m->started && took > m->longest_us) m->longest_us = took;
+    m->started = 1;
+  }
+  return rc;
+}
+
 static void make_message(uint8_t *out, uint32_t seed, uint32_t seq, size_t size) {
   for (size_t j = 0; j < size; j++) out[j] = (uint8_t)(seq * 31u + (uint32_t)j * 7u + (uint32_t)(j >> 8) * 13u + seed);
   if (size >= 4) memcpy(out, &seq, 4);
@@ -78,6 +104,7 @@ struct receiver {
   uint64_t received;
   uint64_t bad;
   int status;
+  struct wait_meter meter;
   char problem[256];
 };
 
@@ -92,7 +119,7 @@ static void *receive_replies(void *arg) {
   while (r->received < expected) {
     const uint8_t *data;
     size_t len;
-    int rc = shmlink_receive(r->peer, &data, &len, cfg->timeout_ms);
+    int rc = metered_receive(r->peer, &r->meter, &data, &len, cfg->timeout_ms);
     if (rc != SHMLINK_OK) {
       r->status = rc;
       break;
@@ -211,6 +238,7 @@ int main(int argc, char **argv) {
   int failed = 0;
   const char *ended = "ok";
   uint64_t sent = 0, received = 0, bad = 0;
+  struct wait_meter meter = {0, 0};
   char problem[256] = "";
 
   if (!send_mode) {
@@ -222,7 +250,7 @@ int main(int argc, char **argv) {
     while (!failed && (cfg.echo_count < 0 || (int64_t)received < cfg.echo_count)) {
       const uint8_t *data;
       size_t len;
-      rc = shmlink_receive(p, &data, &len, cfg.timeout_ms);
+      rc = metered_receive(p, &meter, &data, &len, cfg.timeout_ms);
       if (rc == SHMLINK_INTERRUPTED || rc == SHMLINK_PEER_GONE) {
         ended = status_name(rc);
         break;
@@ -280,6 +308,7 @@ int main(int argc, char **argv) {
     pthread_join(thread, NULL);
     received = r.received;
     bad = r.bad;
+    meter = r.meter;
     snprintf(problem, sizeof problem, "%s", r.problem);
     if (!failed && r.status != SHMLINK_OK) failed = 1, ended = status_name(r.status);
     if (bad > 0) failed = 1;
@@ -290,8 +319,9 @@ int main(int argc, char **argv) {
   g_peer = NULL;
   shmlink_close(p);
   printf("done %s sent=%" PRIu64 " received=%" PRIu64 " bad=%" PRIu64 " corrupt=%" PRIu64 " too_large=%" PRIu64 " futex_wakes=%" PRIu64
-         " doorbell_rings=%" PRIu64 " sleeps=%" PRIu64 " problem=%s\n",
-         ended, sent, received, bad, st.corrupt, st.too_large, st.futex_wakes, st.doorbell_rings, st.sleeps, problem[0] ? problem : "none");
+         " doorbell_rings=%" PRIu64 " sleeps=%" PRIu64 " longest_wait_us=%" PRId64 " problem=%s\n",
+         ended, sent, received, bad, st.corrupt, st.too_large, st.futex_wakes, st.doorbell_rings, st.sleeps, meter.longest_us,
+         problem[0] ? problem : "none");
   fflush(stdout);
   return failed ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 /*
- * shmlink_peer.c — the shmlink wire protocol (docs/protocol.md, layout version 1) in C11.
+ * shmlink_peer.c — the shmlink wire protocol (docs/protocol.md, layout version 3) in C11.
  *
  * Written from the document; section numbers below refer to it. Every shared word is accessed with
  * __atomic_* seq_cst operations; payload bytes are plain copies ordered by the cursor stores around
@@ -30,7 +30,7 @@
 /* ---- Layout (sections 2.1 - 2.4) ---------------------------------------------------------------- */
 
 #define MAGIC 0x4B4E4C53u
-#define VERSION 2u
+#define VERSION 3u
 #define INITIALIZING 0xFFFFFFFFu
 #define HEADER_SIZE 256u
 #define MIN_RING 64u
@@ -151,6 +151,10 @@ struct shmlink_peer {
   uint64_t peer_start;
   int64_t last_liveness_ns;
 
+  /* Test hooks (environment, read at open; 0 = off): see test_delay(). */
+  int64_t wake_delay_ns;  /* SHMLINK_TEST_WAKE_DELAY_US: between a publication and the flag check */
+  int64_t sleep_delay_ns; /* SHMLINK_TEST_SLEEP_DELAY_US: between the re-check and the futex wait */
+
   shmlink_stats stats; /* updated with relaxed atomics: two threads */
   char error[512];
 };
@@ -191,6 +195,22 @@ static void futex_wait(uint32_t *w, uint32_t expected, int64_t timeout_ns) {
 }
 
 static void futex_wake(uint32_t *w) { syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0); }
+
+/* Test hooks only. A microsecond count from the environment, as nanoseconds; 0 when unset. */
+static int64_t env_delay_ns(const char *name) {
+  const char *v = getenv(name);
+  if (v == NULL || *v == '\0') return 0;
+  long long us = strtoll(v, NULL, 10);
+  return us > 0 && us <= 10000000 ? (int64_t)us * 1000 : 0;
+}
+
+/* Holds the thread for `ns` (test hooks): widens a race window the way a preemption or a tracer
+ * stopping at a system call would. */
+static void test_delay(int64_t ns) {
+  if (ns <= 0) return;
+  struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+  nanosleep(&ts, NULL);
+}
 
 static int is_interrupted(const shmlink_peer *p) { return __atomic_load_n(&p->interrupted, __ATOMIC_SEQ_CST); }
 
@@ -315,14 +335,17 @@ static void bell_ring(shmlink_peer *p, struct bell *b) {
 }
 
 /* Wakes whoever announced sleep in `flag`, the way it asked. The swap back to 0 elects one waker.
- * Any non-zero value other than 2 is woken by futex (harmless if nobody waits there). */
-static void wake_if_sleeping(shmlink_peer *p, const struct half *h, uint32_t flag, uint32_t cursor, struct bell *b) {
+ * Any non-zero value other than 2 is woken by futex (harmless if nobody waits there). A futex
+ * sleeper waits on the flag word itself while it holds 1: a wake that comes late (the sleeper
+ * already woke, or is about to sleep again) makes its next wait return at once, never goes lost. */
+static void wake_if_sleeping(shmlink_peer *p, const struct half *h, uint32_t flag, struct bell *b) {
+  test_delay(p->wake_delay_ns);
   uint32_t how = load(h, flag);
   if (how == SLEEP_AWAKE || !cas(h, flag, how, SLEEP_AWAKE)) return;
   if (how == SLEEP_DOORBELL) {
     bell_ring(p, b);
   } else {
-    futex_wake(word(h, cursor));
+    futex_wake(word(h, flag));
     stat_add(&p->stats.futex_wakes);
   }
 }
@@ -372,11 +395,10 @@ static int open_region(shmlink_peer *p, uint64_t capacity, char *err, size_t err
       set_error(p, err, errlen, "shm_open('%s'): %s", os_name, strerror(errno));
       return SHMLINK_ERR_SYSTEM;
     }
+    /* Size 0: the creator is between O_EXCL and ftruncate. Wait up to 2 s (section 1). */
     struct stat st;
-    for (int i = 0; i < 2000; i++) {
-      if (fstat(fd, &st) != 0 || st.st_size != 0) break;
-      sleep_ms(1);
-    }
+    const int64_t sized_by = now_ns() + 2000000000LL;
+    while (fstat(fd, &st) == 0 && st.st_size == 0 && now_ns() < sized_by) sleep_ms(1);
     if (fstat(fd, &st) != 0) {
       int e = errno;
       close(fd);
@@ -517,6 +539,8 @@ int shmlink_open(const shmlink_options *o, shmlink_peer **out, char *err, size_t
   p->on_error = o->on_error;
   p->ctx = o->ctx;
   p->bad_tail = -1;
+  p->wake_delay_ns = env_delay_ns("SHMLINK_TEST_WAKE_DELAY_US");
+  p->sleep_delay_ns = env_delay_ns("SHMLINK_TEST_SLEEP_DELAY_US");
   p->bell_w.fd = p->bell_r.fd = -1;
 
   /* Ringing a doorbell whose listener is gone raises SIGPIPE: it must not end the process. */
@@ -585,7 +609,7 @@ int shmlink_open(const shmlink_options *o, shmlink_peer **out, char *err, size_t
   bell_init(&p->bell_w, p->name, p->wr.base);
   bell_init(&p->bell_r, p->name, p->wr.base);
   /* Wake the peer's reader so that it notices us at once. */
-  wake_if_sleeping(p, &p->wr, OFF_CONSUMER_SLEEPING, OFF_TAIL, &p->bell_w);
+  wake_if_sleeping(p, &p->wr, OFF_CONSUMER_SLEEPING, &p->bell_w);
   *out = p;
   return SHMLINK_OK;
 
@@ -703,11 +727,11 @@ int shmlink_send(shmlink_peer *p, const void *data, size_t len, int64_t timeout_
      * when our tail word holds garbage: the consumer ignores it until we store another value. */
     if (p->tail != start || load(h, OFF_TAIL) != (uint32_t)p->tail) {
       store(h, OFF_TAIL, (uint32_t)p->tail);
-      wake_if_sleeping(p, h, OFF_CONSUMER_SLEEPING, OFF_TAIL, &p->bell_w);
+      wake_if_sleeping(p, h, OFF_CONSUMER_SLEEPING, &p->bell_w);
     }
     if (done) return SHMLINK_OK;
 
-    /* Wait for space: announce (1 = futex on head), re-check the head, sleep. */
+    /* Wait for space: announce (1), re-check the head, sleep on the flag while it still holds 1. */
     if (is_interrupted(p)) return SHMLINK_INTERRUPTED;
     int64_t now = now_ns(), slice = (int64_t)p->check_ms * 1000000LL;
     if (deadline >= 0) {
@@ -717,7 +741,8 @@ int shmlink_send(shmlink_peer *p, const void *data, size_t len, int64_t timeout_
     store(h, OFF_PRODUCER_WAITING, SLEEP_FUTEX);
     if (load(h, OFF_HEAD) == head && !is_interrupted(p)) {
       stat_add(&p->stats.sleeps);
-      futex_wait(word(h, OFF_HEAD), head, slice);
+      test_delay(p->sleep_delay_ns);
+      futex_wait(word(h, OFF_PRODUCER_WAITING), SLEEP_FUTEX, slice);
     }
     store(h, OFF_PRODUCER_WAITING, SLEEP_AWAKE);
   }
@@ -732,7 +757,7 @@ static void drop_partial(shmlink_peer *p) {
 
 static void publish_head(shmlink_peer *p) {
   store(&p->rd, OFF_HEAD, (uint32_t)p->head);
-  wake_if_sleeping(p, &p->rd, OFF_PRODUCER_WAITING, OFF_HEAD, &p->bell_r);
+  wake_if_sleeping(p, &p->rd, OFF_PRODUCER_WAITING, &p->bell_r);
 }
 
 /* Recovery from garbage: report, drop the partial message, skip everything published so far (or,
@@ -943,12 +968,13 @@ int shmlink_receive(shmlink_peer *p, const uint8_t **data, size_t *len, int64_t 
       if (now >= deadline) return SHMLINK_TIMEOUT;
       if (deadline - now < slice) slice = deadline - now;
     }
-    /* Announce (1 = futex on tail), re-check the tail, sleep (section 4). */
+    /* Announce (1), re-check the tail, sleep on the flag while it still holds 1 (section 4). */
     uint32_t wait_value = p->bad_tail >= 0 ? (uint32_t)p->bad_tail : (uint32_t)p->head;
     store(h, OFF_CONSUMER_SLEEPING, SLEEP_FUTEX);
     if (load(h, OFF_TAIL) == wait_value && !is_interrupted(p)) {
       stat_add(&p->stats.sleeps);
-      futex_wait(word(h, OFF_TAIL), wait_value, slice);
+      test_delay(p->sleep_delay_ns);
+      futex_wait(word(h, OFF_CONSUMER_SLEEPING), SLEEP_FUTEX, slice);
     }
     store(h, OFF_CONSUMER_SLEEPING, SLEEP_AWAKE);
   }
@@ -958,16 +984,17 @@ int shmlink_receive(shmlink_peer *p, const uint8_t **data, size_t *len, int64_t 
 
 void shmlink_interrupt(shmlink_peer *p) {
   __atomic_store_n(&p->interrupted, 1, __ATOMIC_SEQ_CST);
-  /* Our own sleeps: the tail of the half we read, the head of the half we write. */
-  futex_wake(word(&p->rd, OFF_TAIL));
-  futex_wake(word(&p->wr, OFF_HEAD));
+  /* Our own sleeps, woken as a peer would wake them: a sleeper that announced before it could see
+   * `interrupted` loses its announcement here, so its wait returns even if it has not begun. */
+  if (cas(&p->rd, OFF_CONSUMER_SLEEPING, SLEEP_FUTEX, SLEEP_AWAKE)) futex_wake(word(&p->rd, OFF_CONSUMER_SLEEPING));
+  if (cas(&p->wr, OFF_PRODUCER_WAITING, SLEEP_FUTEX, SLEEP_AWAKE)) futex_wake(word(&p->wr, OFF_PRODUCER_WAITING));
 }
 
 void shmlink_close(shmlink_peer *p) {
   if (p == NULL) return;
   leave_slot(p, &p->wr, SLOT_PRODUCER);
   leave_slot(p, &p->rd, SLOT_CONSUMER);
-  wake_if_sleeping(p, &p->wr, OFF_CONSUMER_SLEEPING, OFF_TAIL, &p->bell_w);
+  wake_if_sleeping(p, &p->wr, OFF_CONSUMER_SLEEPING, &p->bell_w);
   /* We own no doorbell (we only sleep on futexes). The last side to leave removes the name once
    * everything it wrote has been read, and with it any doorbell a dead peer left behind. */
   uint32_t peer_pid = load(&p->rd, OFF_PRODUCER_PID), peer_state = load(&p->rd, OFF_PRODUCER_STATE);

@@ -1,9 +1,10 @@
 /*
- * shmlink_peer — a C peer for the shmlink communicator protocol (docs/protocol.md, layout version 1).
+ * shmlink_peer — a C peer for the shmlink communicator protocol (docs/protocol.md, layout version 3).
  *
  * One side of a conversation: it writes one half of the region and reads the other. Blocking
- * waits sleep on a futex (flag value 1); wakes honour both futex (1) and doorbell (2) sleepers, so
- * a Node.js Communicator on the other side may use its event reader or receiveSync/writeSync.
+ * waits sleep on a futex on their flag word (flag value 1); wakes honour both futex (1) and
+ * doorbell (2) sleepers, so a Node.js Communicator on the other side may use its event reader or
+ * receiveSync/writeSync.
  *
  * Threads: shmlink_send() and shmlink_receive() may run concurrently, each in one thread (the
  * protocol allows one producer and one consumer per half). shmlink_interrupt() is

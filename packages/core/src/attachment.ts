@@ -4,7 +4,7 @@ import { RingFramer } from './framer';
 import { Half, isAlive } from './half';
 import { PeerWatcher } from './peer';
 import { PollWindow } from './poll-window';
-import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, PRODUCER, PartyState, PRODUCER_WAITING_OFFSET, HEAD_OFFSET, TAIL_OFFSET } from './ring-descriptor';
+import { CONSUMER, CONSUMER_SLEEPING_OFFSET, MIN_HALF, PRODUCER, PartyState, PRODUCER_WAITING_OFFSET } from './ring-descriptor';
 import { RingReader } from './ring-reader';
 import { SendQueue } from './send-queue';
 import { WaitStrategy } from './wait-strategy';
@@ -76,7 +76,7 @@ export class Attachment {
     const framer = new RingFramer(writeHalf, {
       ringView: ringViewOf(options.regionView, writeHalf),
       onCorrupt: options.onError,
-      onPublish: () => writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, peerBell),
+      onPublish: () => writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, peerBell),
     });
     this.writer = new SendQueue(framer, {
       timeoutMs: options.timeout,
@@ -87,7 +87,7 @@ export class Attachment {
     });
     this.#framer = framer;
     this.reader = new RingReader(readHalf, options.maxMessageSize, ringViewOf(options.regionView, readHalf), () =>
-      readHalf.wakeIfSleeping(PRODUCER_WAITING_OFFSET, HEAD_OFFSET, peerBell),
+      readHalf.wakeIfSleeping(PRODUCER_WAITING_OFFSET, peerBell),
     );
     this.peer = new PeerWatcher(readHalf);
     this.wakePeer();
@@ -142,7 +142,7 @@ export class Attachment {
 
   /** Wakes the peer's reader however it sleeps, so that it notices us arriving or leaving at once. */
   wakePeer(): void {
-    this.writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, TAIL_OFFSET, this.peerBell);
+    this.writeHalf.wakeIfSleeping(CONSUMER_SLEEPING_OFFSET, this.peerBell);
   }
 
   /** Bytes this side wrote that the peer has not consumed. */

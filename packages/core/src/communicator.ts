@@ -316,7 +316,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       // The head the commit found too small, not a fresh one: space freed in between would
       // otherwise go unnoticed until the sleep times out.
       const head = writer.seenHead;
-      spaceWait.waitSync(() => writer.headMoved(head), head, Math.min(left, this.#options.peerCheckInterval));
+      spaceWait.waitSync(() => writer.headMoved(head), Math.min(left, this.#options.peerCheckInterval));
     }
     if (failure !== undefined) throw failure;
   }
@@ -363,7 +363,7 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       }
       const elapsed = performance.now() - start;
       if (elapsed >= timeout) return null;
-      dataWait.waitSync(ready, reader.waitValue, Math.min(timeout - elapsed, this.#options.peerCheckInterval), Math.max(0, spin / 1000 - elapsed));
+      dataWait.waitSync(ready, Math.min(timeout - elapsed, this.#options.peerCheckInterval), Math.max(0, spin / 1000 - elapsed));
     }
   }
 

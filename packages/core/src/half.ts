@@ -93,14 +93,16 @@ export class Half {
   }
 
   /**
-   * Wakes whoever announced sleep in `flag`, the way it asked: the swap back to 0 elects one waker,
-   * so one sleep costs one wake-up (docs/protocol.md §4).
+   * Wakes whoever announced sleep in `flag`, the way it asked (docs/protocol.md §4): the swap back
+   * to 0 elects one waker, so one sleep costs one wake-up. A futex sleeper waits on the flag word
+   * itself while it holds 1, so a wake that comes late (the sleeper already woke, or is about to
+   * sleep again) only makes its next wait return at once: a spurious wake, never a lost one.
    */
-  wakeIfSleeping(flag: number, word: number, doorbell: DoorbellRinger): void {
+  wakeIfSleeping(flag: number, doorbell: DoorbellRinger): void {
     const how = this.load(flag);
     if (how === Sleep.Awake || this.compareExchange(flag, how, Sleep.Awake) !== how) return;
     if (how === Sleep.Doorbell) doorbell.ring();
-    else this.notify(word);
+    else this.notify(flag);
   }
 
   /**

@@ -6,8 +6,12 @@
 // fields sit on separate 64-byte cache lines.
 
 export const MAGIC = 0x4b4e4c53; // "SLNK" read as bytes
-/** 2: frames carry their lap (FRAME_LAP_SHIFT), and the consumer line has ORPHAN_OFFSET. */
-export const VERSION = 2;
+/**
+ * 2: frames carry their lap (FRAME_LAP_SHIFT), and the consumer line has ORPHAN_OFFSET.
+ * 3: a futex sleeper waits on its flag word, not on the cursor (Sleep.Futex): peers of 2 and 3
+ * would not wake each other.
+ */
+export const VERSION = 3;
 /** Stored in the version word while a side initialises the header. */
 export const INITIALIZING = 0xffffffff;
 
@@ -80,7 +84,7 @@ export const enum PartyState {
 /** Values of consumerSleeping / producerWaiting: how the sleeper wants to be woken. */
 export const enum Sleep {
   Awake = 0,
-  /** futex_wait on the cursor word: wake with futex_wake. */
+  /** futex_wait on this flag word while it holds 1: wake by swapping it to 0, then futex_wake on it. */
   Futex = 1,
   /** An event loop listening on its doorbell FIFO: wake by writing one byte to it. */
   Doorbell = 2,

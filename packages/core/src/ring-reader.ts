@@ -116,11 +116,6 @@ export class RingReader {
     return tail !== this.#head && tail !== this.#badTail;
   }
 
-  /** The tail value to sleep on: the parse position, or an invalid tail already reported. */
-  get waitValue(): number {
-    return this.#badTail >= 0 ? this.#badTail : this.#head;
-  }
-
   /**
    * Parses every complete message published so far (up to `maxBytes` of ring per call), without
    * storing the head. With `borrow` (needs the ring view) whole messages are views of the ring,

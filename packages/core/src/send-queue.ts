@@ -196,25 +196,35 @@ export class SendQueue {
    * Rejects queued writes whose deadline passed. A message already begun is abandoned too, or a
    * message larger than the free ring would wait forever despite its timeout: its fragments stay
    * in the ring unfinished, and the consumer discards them at the next BEGIN or MESSAGE frame.
-   * A message in the ring whole is committed: it resolves and stays kept for a possible resend.
+   * A message in the ring whole (only ever the first: it holds back the rest) is committed: it
+   * resolves and stays kept for a possible resend.
+   *
+   * Every write gets the same timeout, so deadlines grow in queue order and the expired writes are
+   * a run at the front: the cost is that run, not the queue — the pump calls this each time it
+   * waits for space, which over a whole queue was quadratic in the writes queued before an await.
    */
   #expire(): void {
+    const queue = this.#queue;
+    const first = queue[this.#queueHead];
+    if (first === undefined) return;
+    const held = first.sent === first.data.length && first.begin >= 0;
+    if (held) this.#keep(first);
+    const start = held ? this.#queueHead + 1 : this.#queueHead;
     const now = performance.now();
-    const kept: PendingWrite[] = [];
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      const w = this.#queue[i]!;
-      if (w.sent === w.data.length && w.begin >= 0) {
-        this.#keep(w);
-        kept.push(w);
-      } else if (now >= w.deadline) {
-        this.#pendingBytes -= w.data.length;
-        w.reject(new ShmError('ERR_TIMEOUT', `write of ${w.data.length} bytes not committed within ${this.#options.timeoutMs} ms: the reader is not consuming`));
-      } else {
-        kept.push(w);
-      }
+    let end = start;
+    for (; end < queue.length && now >= queue[end]!.deadline; end++) {
+      const w = queue[end]!;
+      this.#pendingBytes -= w.data.length;
+      w.reject(new ShmError('ERR_TIMEOUT', `write of ${w.data.length} bytes not committed within ${this.#options.timeoutMs} ms: the reader is not consuming`));
     }
-    this.#queue = kept;
-    this.#queueHead = 0;
+    if (end === start) return;
+    // The held message moves up to stand just before the writes still waiting.
+    this.#queueHead = held ? end - 1 : end;
+    if (held) queue[end - 1] = first;
+    if (this.#queueHead === queue.length) {
+      this.#queue = [];
+      this.#queueHead = 0;
+    }
     this.#drainIfEmpty();
   }
 

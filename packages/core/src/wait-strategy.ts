@@ -1,14 +1,14 @@
 import type { Doorbell } from '@shmlink/native/internal';
 import type { Half } from './half';
-import { CONSUMER_SLEEPING_OFFSET, HEAD_OFFSET, PRODUCER_WAITING_OFFSET, Sleep, TAIL_OFFSET } from './ring-descriptor';
+import { CONSUMER_SLEEPING_OFFSET, PRODUCER_WAITING_OFFSET, Sleep } from './ring-descriptor';
 import type { PollWindow } from './poll-window';
 
-/** Who waits: the consumer for data (on the tail), or the producer for space (on the head). */
+/** Who waits: the consumer for data (flag consumerSleeping), or the producer for space (producerWaiting). */
 export type WaitRole = 'consumer' | 'producer';
 
-const WORDS: Record<WaitRole, { flag: number; word: number }> = {
-  consumer: { flag: CONSUMER_SLEEPING_OFFSET, word: TAIL_OFFSET },
-  producer: { flag: PRODUCER_WAITING_OFFSET, word: HEAD_OFFSET },
+const FLAGS: Record<WaitRole, number> = {
+  consumer: CONSUMER_SLEEPING_OFFSET,
+  producer: PRODUCER_WAITING_OFFSET,
 };
 
 export function nextTurn(): Promise<void> {
@@ -18,23 +18,22 @@ export function nextTurn(): Promise<void> {
 /**
  * How one side waits for the other, written once for every caller (as the LMAX Disruptor's
  * WaitStrategy): spin, or poll from the event loop while a poll window is open, then sleep — on the
- * futex of the cursor word when a thread may block, on the doorbell when an event loop waits.
+ * futex of the flag word when a thread may block, on the doorbell when an event loop waits.
  * Sleeping follows the handshake of docs/protocol.md §4: announce how to be woken in the flag,
- * re-check the condition (a peer that published just before the announcement woke nobody), sleep,
- * and clear the flag on waking. The waker side is Half.wakeIfSleeping.
+ * re-check the condition (a peer that published just before the announcement woke nobody), sleep
+ * only while the flag still holds the announcement, and clear the flag on waking. The waker side is
+ * Half.wakeIfSleeping.
  */
 export class WaitStrategy {
   readonly #half: Half;
   readonly #flag: number;
-  readonly #word: number;
   readonly #doorbell: Doorbell;
   readonly #window: PollWindow;
 
   /** `window` decides how long the event-loop side polls before it sleeps on `doorbell`. */
   constructor(half: Half, role: WaitRole, doorbell: Doorbell, window: PollWindow) {
     this.#half = half;
-    this.#flag = WORDS[role].flag;
-    this.#word = WORDS[role].word;
+    this.#flag = FLAGS[role];
     this.#doorbell = doorbell;
     this.#window = window;
   }
@@ -44,11 +43,11 @@ export class WaitStrategy {
   }
 
   /**
-   * Blocks the thread until `ready()`: spins for `spinMs`, then sleeps on the futex while the
-   * cursor word still holds `expected`, up to `timeoutMs` in all. Returns whether `ready()` held;
-   * the caller re-checks its own state either way (a futex wakes spuriously).
+   * Blocks the thread until `ready()`: spins for `spinMs`, then sleeps on the futex of the flag word
+   * while it holds the announcement, up to `timeoutMs` in all. Returns whether `ready()` held; the
+   * caller re-checks its own state either way (a wake may be spurious).
    */
-  waitSync(ready: () => boolean, expected: number, timeoutMs: number, spinMs = 0): boolean {
+  waitSync(ready: () => boolean, timeoutMs: number, spinMs = 0): boolean {
     if (spinMs > 0) {
       const until = performance.now() + Math.min(spinMs, timeoutMs);
       do {
@@ -59,7 +58,10 @@ export class WaitStrategy {
     const half = this.#half;
     half.store(this.#flag, Sleep.Futex);
     const wasReady = ready();
-    if (!wasReady && timeoutMs > 0) half.region.wait(half.base + this.#word, expected, timeoutMs);
+    // On the flag, not on the cursor: a waker swaps the flag to 0 before it wakes, so a wake that
+    // lands between the re-check and the wait makes the wait return at once instead of being lost
+    // (it was, on the cursor word, when the waker's check ran late: docs/decisions.md §23).
+    if (!wasReady && timeoutMs > 0) half.region.wait(half.base + this.#flag, Sleep.Futex, timeoutMs);
     half.store(this.#flag, Sleep.Awake);
     return wasReady;
   }

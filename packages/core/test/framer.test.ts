@@ -287,6 +287,91 @@ describe('in memory: garbage cursors and readers that go away', () => {
   });
 });
 
+// Answers docs/protocol.md gives a peer written from it alone, held to what the reader does.
+describe('in memory: frames a conforming producer never writes', () => {
+  /** Writes frames by hand at the tail and publishes them with one store. */
+  function publish(r: Rig, frames: [FrameType, Buffer][]): void {
+    let tail = r.half.load(TAIL_OFFSET);
+    for (const [type, body] of frames) {
+      const index = tail % r.half.ringSize;
+      r.memory.store(r.half.ring + index, body.length);
+      r.memory.store(r.half.ring + index + 4, type | (lapOf(tail, r.half.ringSize) << FRAME_LAP_SHIFT));
+      r.memory.write(r.half.ring + index + FRAME_HEADER, body);
+      tail += align(FRAME_HEADER + body.length);
+    }
+    r.half.store(TAIL_OFFSET, tail);
+  }
+
+  function begin(total: number, piece: Buffer): Buffer {
+    const prefix = Buffer.alloc(BEGIN_PREFIX);
+    prefix.writeUInt32LE(total, 0);
+    return Buffer.concat([prefix, piece]);
+  }
+
+  test('a CONTINUE that completes the message is not corrupt, but only an END delivers it', () => {
+    const r = rig(4096);
+    const a = Buffer.alloc(10, 1);
+    const b = Buffer.alloc(10, 2);
+    // Completed by a CONTINUE, then an empty END: delivered whole at the END.
+    publish(r, [[FrameType.Begin, begin(20, a)], [FrameType.Continue, b]]);
+    expect(take(r.reader)).toEqual([]);
+    publish(r, [[FrameType.End, Buffer.alloc(0)]]);
+    expect(take(r.reader)).toEqual([Buffer.concat([a, b])]);
+    // Completed by a CONTINUE, then a MESSAGE: the unfinished one is dropped without a report.
+    publish(r, [[FrameType.Begin, begin(20, a)], [FrameType.Continue, b], [FrameType.Message, Buffer.from('next')]]);
+    expect(take(r.reader)).toEqual([Buffer.from('next')]);
+    // Completed by a CONTINUE, then an END with bytes: more than announced, ERR_CORRUPT.
+    publish(r, [[FrameType.Begin, begin(20, a)], [FrameType.Continue, b], [FrameType.End, Buffer.alloc(8)]]);
+    expect(r.reader.drain(1 << 20).error?.code).toBe('ERR_CORRUPT');
+  });
+
+  test('complete messages before a bad frame in the same batch are delivered; the rest up to the tail is skipped', () => {
+    const r = rig(4096);
+    publish(r, [
+      [FrameType.Message, Buffer.from('one')],
+      [FrameType.Message, Buffer.from('two')],
+      [9 as FrameType, Buffer.alloc(8)], // unknown type
+      [FrameType.Message, Buffer.from('lost')],
+    ]);
+    const { messages, error } = r.reader.drain(1 << 20);
+    expect(messages.map(String)).toEqual(['one', 'two']);
+    expect(error?.code).toBe('ERR_CORRUPT');
+    r.reader.commitAll();
+    expect(r.half.load(HEAD_OFFSET)).toBe(r.half.load(TAIL_OFFSET));
+    publish(r, [[FrameType.Message, Buffer.from('after')]]);
+    expect(take(r.reader).map(String)).toEqual(['after']);
+  });
+
+  test('fragments of any size are read: an empty CONTINUE, fragments below 64 bytes', () => {
+    const r = rig(4096);
+    publish(r, [[FrameType.Begin, begin(5, Buffer.from('a'))], [FrameType.Continue, Buffer.alloc(0)], [FrameType.Continue, Buffer.from('bc')], [FrameType.End, Buffer.from('de')]]);
+    expect(take(r.reader).map(String)).toEqual(['abcde']);
+  });
+
+  test('the smallest ring (64 bytes): a BEGIN carries 16 message bytes (its 8-byte prefix counts against the frame), CONTINUE and END 24', () => {
+    const r = rig(HEADER_SIZE + 64);
+    expect(r.half.maxFramePayload).toBe(24);
+    const message = Buffer.from(Array.from({ length: 70 }, (_, i) => i));
+    const m = out(message);
+    const received: Buffer[] = [];
+    const frames: [FrameType, number][] = [];
+    while (m.sent < message.length) {
+      r.framer.begin();
+      r.framer.put(m);
+      r.framer.end();
+      frames.push(...unconsumed(r));
+      received.push(...take(r.reader));
+    }
+    expect(received).toEqual([message]);
+    expect(frames.filter(([type]) => type !== FrameType.Padding)).toEqual([
+      [FrameType.Begin, 24],
+      [FrameType.Continue, 24],
+      [FrameType.Continue, 24],
+      [FrameType.End, 6],
+    ]);
+  });
+});
+
 describe('on a real region', () => {
   const HALF = 256 * 1024;
 

@@ -113,11 +113,18 @@ export class DoorbellRinger {
 
   ring(): void {
     if (this.#fd < 0) {
+      let fd: number;
       try {
-        this.#fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
       } catch {
         return; // no FIFO or no reader: the sleeper is gone, and will re-check when it returns
       }
+      // Something else at a doorbell's path (docs/protocol.md §4) is never written into.
+      if (!fs.fstatSync(fd).isFIFO()) {
+        fs.closeSync(fd);
+        return;
+      }
+      this.#fd = fd;
     }
     try {
       fs.writeSync(this.#fd, ONE);

@@ -1,7 +1,9 @@
 import { ShmError } from './errors';
 
 // macOS allows 31 bytes including the leading slash; Linux allows NAME_MAX (255). The longest
-// derived object (a mutex: "shmlink.mx." + name) must fit too.
+// derived object (a mutex: "shmlink.mx." + name) must fit too. Windows kernel-object names are
+// limited to MAX_PATH (260); the longest it derives, a wait semaphore
+// "Local\shmlink.w.251.m.15.shmlink.mx." + name, takes 36 + 200.
 const MAX_NAME = process.platform === 'darwin' ? 19 : 200;
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 

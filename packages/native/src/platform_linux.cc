@@ -43,14 +43,15 @@ int ReadSize(int fd, uint64_t* size) {
 }
 
 // A creator sizes the object right after creating it; an opener that arrives in between sees size
-// 0. Wait briefly for the size instead of failing a legitimate createOrOpen race.
+// 0. Wait for the size instead of failing a legitimate createOrOpen race: up to 2 s, as for a
+// header's version word (docs/protocol.md §1), since a creator can be descheduled in between.
 int WaitForSize(int fd, uint64_t* size) {
-  for (int i = 0; i < 200; i++) {
+  const int64_t deadline = PlatformMonotonicNs() + 2000000000LL;
+  for (;;) {
     int err = ReadSize(fd, size);
-    if (err != 0 || *size != 0) return err;
+    if (err != 0 || *size != 0 || PlatformMonotonicNs() >= deadline) return err;
     std::this_thread::sleep_for(std::chrono::microseconds(250));
   }
-  return 0;
 }
 
 int Create(const OpenRequest& r, OpenResult* out) {

@@ -24,14 +24,15 @@ int FileSize(HANDLE file, uint64_t* size) {
 }
 
 // A creator sizes the file right after creating it; an opener that arrives in between sees size 0.
-// Wait briefly for the size instead of failing a legitimate createOrOpen race.
+// Wait for the size instead of failing a legitimate createOrOpen race: up to 2 s, as on Linux
+// (docs/protocol.md §1), since a creator can be descheduled in between.
 int WaitForSize(HANDLE file, uint64_t* size) {
-  for (int i = 0; i < 200; i++) {
+  const int64_t deadline = PlatformMonotonicNs() + 2000000000LL;
+  for (;;) {
     int err = FileSize(file, size);
-    if (err != 0 || *size != 0) return err;
+    if (err != 0 || *size != 0 || PlatformMonotonicNs() >= deadline) return err;
     std::this_thread::sleep_for(std::chrono::microseconds(250));
   }
-  return 0;
 }
 
 int Create(const OpenRequest& request, const std::wstring& path, RegionObject* object) {

@@ -50,7 +50,7 @@ class Security {
 
 // Kernel-object names, all in the session-local namespace. `name` is the seam's os_name without
 // its leading slash; `generation` tells apart an unlinked object that is still mapped somewhere
-// from its successor under the same name (decisions §: "Windows regions").
+// from its successor under the same name (docs/decisions.md, "Windows regions").
 constexpr int kGenerations = 16;
 std::wstring LockName(const std::string& name);
 std::wstring MetaName(const std::string& name, int generation);

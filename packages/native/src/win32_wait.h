@@ -2,7 +2,7 @@
 // threads of one process, so a sleeper announces itself in its region's metadata page (a slot per
 // waited-on word, with a count of sleepers) and sleeps on a named semaphore of that slot; a wake
 // that finds sleepers claims up to `count` of them in the slot and releases as many semaphore
-// tokens. A wake that finds none makes no system call. Design and cost: decisions §, "Windows:
+// tokens. A wake that finds none makes no system call. Design and cost: docs/decisions.md, "Windows:
 // wait and wake across processes".
 #pragma once
 

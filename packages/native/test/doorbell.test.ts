@@ -20,6 +20,8 @@ async function waitOutcome(bell: Doorbell, limitMs: number): Promise<'rung' | 't
   return Date.now() - started < limitMs - 50 ? 'rung' : 'timed-out';
 }
 
+// Doorbells are FIFOs, which Windows lacks (docs/decisions.md §22, §25): they run on Linux only;
+// elsewhere they answer ERR_UNSUPPORTED_PLATFORM (the last test).
 (linux ? describe : describe.skip)('doorbell', () => {
   const bells: Doorbell[] = [];
   afterEach(() => {
@@ -73,6 +75,41 @@ async function waitOutcome(bell: Doorbell, limitMs: number): Promise<'rung' | 't
     expect(fs.existsSync(c.path)).toBe(true);
   });
 
+  test('a FIFO left by an owner killed with SIGKILL: ringing it is a no-op, and the next owner takes it over and is woken', async () => {
+    const name = uniqueName();
+    const owner = fork(path.join(FIXTURES, 'listen.js'), [name, '0'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    await new Promise((resolve) => owner.once('message', resolve));
+    const gone = new Promise((resolve) => owner.once('exit', resolve));
+    owner.kill('SIGKILL');
+    await gone;
+    expect(fs.existsSync(`/dev/shm/${name}@0.bell`)).toBe(true);
+    const ringer = new DoorbellRinger(name, 0);
+    try {
+      ringer.ring(); // nobody listens: open fails (ENXIO), nothing happens
+      const bell = listen(name, 0);
+      const woken = waitOutcome(bell, 20000);
+      ringer.ring();
+      expect(await woken).toBe('rung');
+    } finally {
+      ringer.close();
+    }
+  });
+
+  test('anything else at a doorbell path: the owner refuses it (ERR_SHM_EXISTS), a ringer never writes into it', () => {
+    const name = uniqueName();
+    const bellPath = `/dev/shm/${name}@0.bell`;
+    fs.writeFileSync(bellPath, '');
+    try {
+      const ringer = new DoorbellRinger(name, 0);
+      ringer.ring();
+      ringer.close();
+      expect(fs.statSync(bellPath).size).toBe(0);
+      expect(() => new Doorbell(name, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHM_EXISTS' }));
+    } finally {
+      fs.rmSync(bellPath);
+    }
+  });
+
   test('bad names and keys are refused with a code', () => {
     expect(() => new Doorbell('a/b', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
     expect(() => new DoorbellRinger('', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
@@ -80,4 +117,10 @@ async function waitOutcome(bell: Doorbell, limitMs: number): Promise<'rung' | 't
     expect(() => new Doorbell(uniqueName(), 1.5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
     expect(() => removeDoorbells('../x')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
   });
+});
+
+(linux ? test.skip : test)('without a doorbell backend (not Linux): ERR_UNSUPPORTED_PLATFORM, after the names are checked', () => {
+  expect(() => new Doorbell(uniqueName(), 0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM' }));
+  expect(() => new DoorbellRinger(uniqueName(), 0)).toThrow(expect.objectContaining({ code: 'ERR_UNSUPPORTED_PLATFORM' }));
+  expect(() => new Doorbell('a/b', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_NAME' }));
 });

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -144,7 +145,7 @@ describe('unlink while mapped', () => {
     Region.unlink(name);
     expect(thrown(() => Region.open(name)).code).toBe('ERR_SHM_NOT_FOUND');
     expect(Region.list(name)).toEqual([]);
-    // Windows: the next generation of the name (decisions §23); POSIX: a new object.
+    // Windows: the next generation of the name (decisions §25); POSIX: a new object.
     const fresh = track(Region.create(name, 4096));
     expect(Region.list(name)).toEqual([name]);
     await a.invoke('r', 'store', 0, 7);
@@ -315,6 +316,31 @@ describe('one process', () => {
     expect(fresh.load(0)).toBe(0);
     expect(thrown(() => Region.unlink(uniqueName())).code).toBe('ERR_SHM_NOT_FOUND');
     expect(Region.unlinkIfExists(uniqueName())).toBe(false);
+  });
+});
+
+// POSIX only: on Windows a region's memory and its size are created together under the name's lock
+// (docs/decisions.md §25), so no opener can find it without its size, and there is no /dev/shm.
+(process.platform === 'win32' ? describe.skip : describe)('an object still of size 0 (its creator between O_EXCL and ftruncate; docs/protocol.md §1)', () => {
+  test('open waits for the size (here 400 ms, another process sizes it), then maps it', () => {
+    const name = uniqueName();
+    fs.writeFileSync(`/dev/shm/${name}`, '');
+    // The main thread blocks in open(); a separate process plays the creator that was descheduled.
+    spawn('sh', ['-c', `sleep 0.4; truncate -s 4096 /dev/shm/${name}`], { stdio: 'ignore' });
+    const start = performance.now();
+    const r = track(Region.open(name));
+    expect(r.size).toBe(4096);
+    expect(performance.now() - start).toBeGreaterThan(300);
+  });
+
+  test('open of an object that stays empty fails ERR_LAYOUT_MISMATCH after about 2 s', () => {
+    const name = uniqueName();
+    fs.writeFileSync(`/dev/shm/${name}`, '');
+    const start = performance.now();
+    expect(thrown(() => Region.open(name))?.code).toBe('ERR_LAYOUT_MISMATCH');
+    const took = performance.now() - start;
+    expect(took).toBeGreaterThan(1_900);
+    expect(took).toBeLessThan(6_000);
   });
 });
 

@@ -98,7 +98,7 @@ describe('wait/notify on a region word across processes', () => {
 });
 
 describe('waitAsync in this process', () => {
-  // Windows keeps one wait slot per waited-on word in the region's metadata page (decisions §24);
+  // Windows keeps one wait slot per waited-on word in the region's metadata page (decisions §26);
   // POSIX has no such limit.
   (process.platform === 'win32' ? test : test.skip)('Windows: more distinct waited-on words than wait slots: ERR_NO_SPACE, the rest keep working', async () => {
     const region = create();
