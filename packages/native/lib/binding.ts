@@ -87,12 +87,15 @@ function loadBinding(): Binding {
   try {
     return load(root) as Binding;
   } catch (cause) {
+    // node-gyp-build's reason first: "No native build was found …", or the loader's own (a
+    // prebuild that needs a newer glibc than this machine has says which symbol is missing).
+    const reason = cause instanceof Error ? cause.message.split('\n')[0] : String(cause);
     throw new ShmError(
       'ERR_UNSUPPORTED_PLATFORM',
-      `no @shmlink/native binary for ${process.platform}-${process.arch} (napi): neither ` +
-        `prebuilds/${process.platform}-${process.arch}/ nor build/Release/ holds one. Build it ` +
-        `from source with 'pnpm --filter @shmlink/native build' (needs python3, make and a C++ ` +
-        `compiler) or install on a platform with a prebuild.`,
+      `no loadable @shmlink/native binary for ${process.platform}-${process.arch}: ${reason}. ` +
+        `Build one from source with 'npm rebuild @shmlink/native' (needs python3, make and a C++17 ` +
+        `compiler; in the shmlink repository: 'pnpm --filter @shmlink/native build'). Prebuilt: ` +
+        `linux-x64 and linux-arm64 with glibc 2.34 or later, win32-x64.`,
       { cause },
     );
   }
