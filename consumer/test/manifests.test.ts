@@ -8,8 +8,8 @@ import { publishablePackages, ROOT } from './consumer-project';
 const packages = publishablePackages();
 const rootManifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
 
-it('finds the five publishable packages', () => {
-  expect(packages.map((p) => p.name).sort()).toEqual(['@shmlink/core', '@shmlink/layout', '@shmlink/native', '@shmlink/rx', '@shmlink/segmented-file']);
+it('finds the six publishable packages', () => {
+  expect(packages.map((p) => p.name).sort()).toEqual(['@shmlink/cli', '@shmlink/core', '@shmlink/layout', '@shmlink/native', '@shmlink/rx', '@shmlink/segmented-file']);
 });
 
 describe.each(packages.map((p) => [p.name, p] as const))('%s', (_name, p) => {
@@ -57,7 +57,8 @@ describe.each(packages.map((p) => [p.name, p] as const))('%s', (_name, p) => {
     const blocks = [...readme.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((b) => ({ lang: b[1], lines: (b[2] ?? '').trimEnd().split('\n') }));
     expect(readme.startsWith(`# ${p.name}\n`)).toBe(true);
     expect(blocks[0]).toEqual({ lang: 'sh', lines: [expect.stringMatching(new RegExp(`^npm install ${p.name.replace('/', '\\/')}( |$)`))] });
-    expect(['js', 'ts']).toContain(blocks[1]?.lang);
+    // A command's short example is a shell session; a library's is code.
+    expect(p.manifest.bin === undefined ? ['js', 'ts'] : ['sh']).toContain(blocks[1]?.lang);
     expect(blocks[1]?.lines.length).toBeLessThanOrEqual(5);
     expect(fs.readFileSync(path.join(p.dir, 'CHANGELOG.md'), 'utf8')).toMatch(new RegExp(`^# Changelog — ${p.name}\\n[\\s\\S]*## ${p.manifest.version.replace(/\./g, '\\.')} `));
     expect(fs.existsSync(path.join(p.dir, 'LICENSE'))).toBe(true);
