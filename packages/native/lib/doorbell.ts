@@ -1,58 +1,63 @@
-import fs from 'node:fs';
-import net from 'node:net';
+import { EventRinger, EventSource, eventName } from './doorbell-event';
+import { FifoRinger, FifoSource, fifoPath, removeFifo } from './doorbell-fifo';
 import { ShmError } from './errors';
-import { makeFifo } from './fifo';
 import { assertValidName } from './names';
 import { Region } from './region';
 import { assertInteger } from './validate';
 
 // A doorbell wakes a sleeping event loop in another process: the sleeper listens, the other side
-// rings. On Linux it is a FIFO that the ringer writes one byte to: the byte wakes the event loop
-// directly through epoll — one hop, like a socket — where a futex needs a waiter thread and a
-// second hop (docs/decisions.md §2). The listener reads rings as the event loop delivers them and
-// wakes the waits registered by then; a ring nobody waits for is dropped. A sleeper therefore
-// registers its wait in the same synchronous turn as its last check of the condition: no ring can
-// be read in between, so none is lost, and a stale ring never wakes a later sleep for nothing.
-// Doorbells are the only OS object of the channel besides its region, which is why they live here
-// and not in @shmlink/core: core is the same TypeScript on every platform.
+// rings (docs/protocol.md §4). Linux: a FIFO (doorbell-fifo.ts); Windows: a named auto-reset event
+// (doorbell-event.ts). A ring wakes the waits registered when the event loop delivers it, so a
+// sleeper registers its wait in the same synchronous turn as its last check of the condition: no
+// ring can be delivered in between, so none is lost. Doorbells are the only OS object of a channel
+// besides its region, which is why they live here and not in @shmlink/core (decisions §22).
 
-/**
- * Where doorbell `key` of channel `channel` lives. Key = the base offset of the half whose reader
- * listens on it (docs/protocol.md §4), so both sides name each other's bell without agreement.
- */
-function doorbellPath(channel: string, key: number): string {
+/** What a platform provides to listen: it calls back on the event loop at each ring. */
+export interface BellSource {
+  readonly path: string;
+  /** A wait is pending: hold the event loop and deliver rings. */
+  listen(): void;
+  /** No wait is pending: let the event loop go. */
+  idle(): void;
+  close(): void;
+}
+
+/** What a platform provides to ring. */
+export interface Ringer {
+  readonly path: string;
+  ring(): void;
+  close(): void;
+}
+
+/** Checks the arguments; key = the base offset of the half whose reader listens (docs/protocol.md §4). */
+function checkBell(channel: string, key: number): void {
   assertValidName(channel);
   assertInteger(key, 'key', 0, 2 ** 32 - 1);
-  if (process.platform !== 'linux') {
+  if (process.platform !== 'linux' && process.platform !== 'win32') {
     throw new ShmError('ERR_UNSUPPORTED_PLATFORM', `doorbells are not implemented on ${process.platform}`);
   }
-  return `/dev/shm/${channel}@${key}.bell`;
 }
 
 /** The listening end: one per side, shared by its reader and its writer. */
 export class Doorbell {
+  /** The FIFO's path on Linux, the event's object name on Windows. */
   readonly path: string;
-  readonly #socket: net.Socket;
+  readonly #source: BellSource;
   #waiters: (() => void)[] = [];
   #closed = false;
 
   /** Creates (or takes over) doorbell `key` of channel `channel` and listens on it. */
   constructor(channel: string, key: number) {
-    const path = doorbellPath(channel, key);
-    this.path = path;
-    makeFifo(path, 0o600);
-    // Opened read-write so that the FIFO never reports end-of-file when a ringer goes away.
-    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-    this.#socket = new net.Socket({ fd, readable: true, writable: false });
-    this.#socket.on('data', () => this.#wakeAll());
-    this.#socket.on('error', () => this.#wakeAll());
-    this.#socket.unref();
+    checkBell(channel, key);
+    const onRing = (): void => this.#wakeAll();
+    this.#source = process.platform === 'win32' ? new EventSource(eventName(channel, key), onRing) : new FifoSource(fifoPath(channel, key), onRing);
+    this.path = this.#source.path;
   }
 
   #wakeAll(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
-    if (!this.#closed) this.#socket.unref();
+    if (!this.#closed) this.#source.idle();
     // Over a copy: each waiter removes itself from `waiters` as it wakes, which would make a loop
     // over the array itself skip the next one (a reader and a writer waiting together lost a wake).
     for (const wake of [...waiters]) wake();
@@ -71,7 +76,7 @@ export class Doorbell {
         resolve();
       }
       this.#waiters.push(done);
-      this.#socket.ref();
+      this.#source.listen();
     });
   }
 
@@ -83,76 +88,42 @@ export class Doorbell {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#socket.destroy();
+    this.#source.close();
     this.#wakeAll();
-    removeDoorbell(this.path);
   }
 }
-
-/** Removes a doorbell FIFO; false when it was already gone (the channel's last side removed it). */
-function removeDoorbell(path: string): boolean {
-  try {
-    fs.unlinkSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const ONE = Buffer.alloc(1);
 
 /** The ringing end: opened lazily; a missing listener just means nobody sleeps there. */
 export class DoorbellRinger {
   readonly path: string;
-  #fd = -1;
+  readonly #ringer: Ringer;
 
   /** The ringer of doorbell `key` of channel `channel` (nothing is opened until the first ring). */
   constructor(channel: string, key: number) {
-    this.path = doorbellPath(channel, key);
+    checkBell(channel, key);
+    this.#ringer = process.platform === 'win32' ? new EventRinger(eventName(channel, key)) : new FifoRinger(fifoPath(channel, key));
+    this.path = this.#ringer.path;
   }
 
   ring(): void {
-    if (this.#fd < 0) {
-      let fd: number;
-      try {
-        fd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
-      } catch {
-        return; // no FIFO or no reader: the sleeper is gone, and will re-check when it returns
-      }
-      // Something else at a doorbell's path (docs/protocol.md §4) is never written into.
-      if (!fs.fstatSync(fd).isFIFO()) {
-        fs.closeSync(fd);
-        return;
-      }
-      this.#fd = fd;
-    }
-    try {
-      fs.writeSync(this.#fd, ONE);
-    } catch (err) {
-      // EAGAIN: the pipe is full of unread rings, which will wake the sleeper anyway.
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') this.close();
-    }
+    this.#ringer.ring();
   }
 
   close(): void {
-    if (this.#fd >= 0) {
-      try {
-        fs.closeSync(this.#fd);
-      } catch {
-        // closing a broken pipe end can fail; nothing is left to release
-      }
-      this.#fd = -1;
-    }
+    this.#ringer.close();
   }
 }
 
-/** Removes the doorbell FIFOs of channel `name`; whether there were any. */
+/**
+ * Removes the doorbells of channel `channel` that their owners left (a side killed before it could
+ * close its own); whether there were any. Windows events go with their last handle: nothing to remove.
+ */
 export function removeDoorbells(channel: string): boolean {
   assertValidName(channel);
   if (process.platform !== 'linux') return false;
   let removed = false;
   for (const entry of Region.list(`${channel}@`)) {
-    if (entry.endsWith('.bell') && removeDoorbell(`/dev/shm/${entry}`)) removed = true;
+    if (entry.endsWith('.bell') && removeFifo(`/dev/shm/${entry}`)) removed = true;
   }
   return removed;
 }
