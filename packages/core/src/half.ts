@@ -16,6 +16,7 @@ import {
   maxFramePayload,
   ringSizeFor,
   wrapFor,
+  claimerOf,
   type PartyFields,
 } from './ring-descriptor';
 import type { DoorbellRinger } from '@shmlink/native/internal';
@@ -178,7 +179,8 @@ export class Half {
       return isAlive(party.pid, party.startTime) ? party.pid : 0;
     }
     // A claim in progress carries its claimer's pid; its start time is not written yet.
-    return state >= CLAIMING && isAlive(state - CLAIMING, 0) ? state - CLAIMING : 0;
+    const claimer = claimerOf(state);
+    return claimer !== 0 && isAlive(claimer, 0) ? claimer : 0;
   }
 
   /**

@@ -22,11 +22,11 @@ import {
   PRODUCER,
   PRODUCER_WAITING_OFFSET,
   RING_SIZE_OFFSET,
-  CLAIMING,
   TAIL_OFFSET,
   VERSION,
   VERSION_OFFSET,
   align,
+  claimerOf,
   lapOf,
   ringSizeFor,
   wrapFor,
@@ -187,7 +187,7 @@ function readSlot(region: Region, base: number, fields: PartyFields, what: strin
   const load = (offset: number): number => region.load(base + offset);
   const pid = load(fields.pid);
   const stateValue = load(fields.state);
-  const claimer = stateValue >= CLAIMING ? stateValue - CLAIMING : 0;
+  const claimer = claimerOf(stateValue);
   const state: SlotState = claimer !== 0 ? 'claiming' : STATES[stateValue] ?? 'invalid';
   if (state === 'invalid') problems.push(`${what}=${stateValue} expected 0, 1, 2 or CLAIMING | pid`);
   const startTime = load(fields.startLo) + load(fields.startHi) * 0x100000000;

@@ -93,6 +93,11 @@ export const CONSUMER: PartyFields = {
  */
 export const CLAIMING = 0x80000000;
 
+/** The pid of the process claiming a slot whose state word is `state`; 0 when nobody is claiming it. */
+export function claimerOf(state: number): number {
+  return state >= CLAIMING ? state - CLAIMING : 0;
+}
+
 export const enum PartyState {
   None = 0,
   Attached = 1,

@@ -1,5 +1,6 @@
-import { binding, type KernelEventHandle } from './binding';
+import type { KernelEventHandle } from './binding';
 import type { BellSource, Ringer } from './doorbell';
+import { kernelEventClass } from './named-event-kernel';
 
 // The Windows doorbell: a named auto-reset event ("Local\shmlink.bell.<channel>@<key>", owner-only),
 // which the ringer sets and a native thread of the listener's handle waits on, settling on the
@@ -17,12 +18,6 @@ export function eventName(channel: string, key: number): string {
   return `/shmlink.bell.${channel}@${key}`;
 }
 
-function kernelEvent(): NonNullable<typeof binding.KernelEvent> {
-  const Event = binding.KernelEvent;
-  if (Event === undefined) throw new Error('the addon has no KernelEvent on this platform');
-  return Event;
-}
-
 export class EventSource implements BellSource {
   readonly path: string;
   readonly #event: KernelEventHandle;
@@ -33,7 +28,7 @@ export class EventSource implements BellSource {
 
   constructor(name: string, onRing: () => void) {
     this.path = name;
-    this.#event = new (kernelEvent())(name, true, false, false);
+    this.#event = new (kernelEventClass())(name, true, false, false);
     this.#onRing = onRing;
   }
 
@@ -81,7 +76,7 @@ export class EventRinger implements Ringer {
   ring(): void {
     if (this.#event === undefined) {
       try {
-        this.#event = new (kernelEvent())(this.path, false, false, false);
+        this.#event = new (kernelEventClass())(this.path, false, false, false);
       } catch {
         return; // no listener: the sleeper is gone, and will re-check when it returns
       }

@@ -50,7 +50,8 @@ class KernelEvent implements EventImpl {
   }
 }
 
-function kernelEventClass(): NonNullable<typeof binding.KernelEvent> {
+/** The addon's kernel event class; ERR_UNSUPPORTED_PLATFORM where the addon has none (not Windows). */
+export function kernelEventClass(): NonNullable<typeof binding.KernelEvent> {
   if (binding.KernelEvent === undefined) {
     throw new ShmError('ERR_UNSUPPORTED_PLATFORM', `named events on kernel objects exist on Windows only, not on ${process.platform}`);
   }
