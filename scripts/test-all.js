@@ -11,6 +11,9 @@ const jest = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest'
   cwd: root,
   stdio: 'inherit',
 });
+// Jest runs the files in its own process (maxWorkers 1): a crash there (a native fault, a kill)
+// ends it with no summary, so say how it ended.
+if (jest.status !== 0) console.error(`jest ended with ${jest.signal === null ? `exit status ${jest.status}` : `signal ${jest.signal}`}`);
 const windows = spawnSync(process.execPath, [path.join(root, 'packages', 'native', 'scripts', 'test-windows.js')], {
   cwd: root,
   stdio: 'inherit',
