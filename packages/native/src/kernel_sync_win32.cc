@@ -433,6 +433,30 @@ bool ArgsOk(const Napi::CallbackInfo& info, const char* what, size_t flags) {
   return ok;
 }
 
+// Creates (owner-only) or opens the named kernel object for `label`; nullptr once it has thrown.
+// `created` tells whether this call made the object (false when a create found it existing).
+template <typename Create, typename Open>
+HANDLE CreateOrOpen(Napi::Env env, const std::string& label, bool create, const char* create_call,
+                    const char* open_call, Create create_object, Open open_object, bool* created) {
+  std::wstring name = KernelName(label);
+  HANDLE object = nullptr;
+  if (create) {
+    win32::Security security(0600, win32::Security::Kind::kData);  // owner only
+    if (security.attributes() == nullptr) {
+      ThrowSystemError(env, security.error(), "owner-only security descriptor for '" + label + "'");
+      return nullptr;
+    }
+    object = create_object(security.attributes(), name.c_str());
+    *created = object != nullptr && GetLastError() != ERROR_ALREADY_EXISTS;
+  } else {
+    object = open_object(name.c_str());
+  }
+  if (object == nullptr) {
+    ThrowWin32Error(env, GetLastError(), std::string(create ? create_call : open_call) + " '" + label + "'");
+  }
+  return object;
+}
+
 // new KernelEvent(osName, create, manualReset, initialState)
 class KernelEvent : public Napi::ObjectWrap<KernelEvent> {
  public:
@@ -455,25 +479,14 @@ class KernelEvent : public Napi::ObjectWrap<KernelEvent> {
     Napi::Env env = info.Env();
     if (!ArgsOk(info, "KernelEvent", 2)) return;
     label_ = info[0].As<Napi::String>().Utf8Value();
-    std::wstring name = KernelName(label_);
-    bool create = info[1].As<Napi::Boolean>().Value();
-    HANDLE event = nullptr;
-    if (create) {
-      win32::Security security(0600, win32::Security::Kind::kData);  // owner only
-      if (security.attributes() == nullptr) {
-        ThrowSystemError(env, security.error(), "owner-only security descriptor for '" + label_ + "'");
-        return;
-      }
-      event = CreateEventW(security.attributes(), info[2].As<Napi::Boolean>().Value(),
-                           info[3].As<Napi::Boolean>().Value(), name.c_str());
-      created_ = event != nullptr && GetLastError() != ERROR_ALREADY_EXISTS;
-    } else {
-      event = OpenEventW(EVENT_MODIFY_STATE | EVENT_QUERY_STATE | SYNCHRONIZE, FALSE, name.c_str());
-    }
-    if (event == nullptr) {
-      ThrowWin32Error(env, GetLastError(), std::string(create ? "CreateEventW" : "OpenEventW") + " '" + label_ + "'");
-      return;
-    }
+    bool manual_reset = info[2].As<Napi::Boolean>().Value();
+    bool initial_state = info[3].As<Napi::Boolean>().Value();
+    HANDLE event = CreateOrOpen(
+        env, label_, info[1].As<Napi::Boolean>().Value(), "CreateEventW", "OpenEventW",
+        [&](SECURITY_ATTRIBUTES* security, const wchar_t* name) { return CreateEventW(security, manual_reset, initial_state, name); },
+        [](const wchar_t* name) { return OpenEventW(EVENT_MODIFY_STATE | EVENT_QUERY_STATE | SYNCHRONIZE, FALSE, name); },
+        &created_);
+    if (event == nullptr) return;
     // The kind of an event this call did not create is the creator's: ask the kernel.
     EventBasicInformation query{};
     DWORD err = QueryEvent(event, &query);
@@ -579,24 +592,11 @@ class KernelMutex : public Napi::ObjectWrap<KernelMutex> {
     Napi::Env env = info.Env();
     if (!ArgsOk(info, "KernelMutex", 0)) return;
     label_ = info[0].As<Napi::String>().Utf8Value();
-    std::wstring name = KernelName(label_);
-    bool create = info[1].As<Napi::Boolean>().Value();
-    HANDLE mutex = nullptr;
-    if (create) {
-      win32::Security security(0600, win32::Security::Kind::kData);  // owner only
-      if (security.attributes() == nullptr) {
-        ThrowSystemError(env, security.error(), "owner-only security descriptor for '" + label_ + "'");
-        return;
-      }
-      mutex = CreateMutexW(security.attributes(), FALSE, name.c_str());
-      created_ = mutex != nullptr && GetLastError() != ERROR_ALREADY_EXISTS;
-    } else {
-      mutex = OpenMutexW(MUTEX_MODIFY_STATE | SYNCHRONIZE, FALSE, name.c_str());
-    }
-    if (mutex == nullptr) {
-      ThrowWin32Error(env, GetLastError(), std::string(create ? "CreateMutexW" : "OpenMutexW") + " '" + label_ + "'");
-      return;
-    }
+    HANDLE mutex = CreateOrOpen(
+        env, label_, info[1].As<Napi::Boolean>().Value(), "CreateMutexW", "OpenMutexW",
+        [](SECURITY_ATTRIBUTES* security, const wchar_t* name) { return CreateMutexW(security, FALSE, name); },
+        [](const wchar_t* name) { return OpenMutexW(MUTEX_MODIFY_STATE | SYNCHRONIZE, FALSE, name); }, &created_);
+    if (mutex == nullptr) return;
     servant_ = std::make_unique<Servant>(Servant::Kind::kMutex, mutex, false);
   }
 
