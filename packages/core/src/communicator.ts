@@ -6,6 +6,7 @@ import { Attachment, defaultPositions, type Side } from './attachment';
 import { bytesCodec, resolveCodec, type Codec } from './codecs';
 import { join, withdraw } from './join';
 import { DRAIN_WINDOW, EventReader, decodeMessage } from './event-reader';
+import { WorkerReader } from './worker-reader';
 import { messageIterator, type MessagesOptions } from './message-iterator';
 import { resolveOptions, type CommunicatorOptions, type ReceiveOptions, type ResolvedOptions } from './options';
 import type { PeerEvent } from './peer';
@@ -54,7 +55,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   #writePosition: number | undefined;
   /** Made on first use (write, send, startReader, receiveSync), whole or not at all. */
   #attachment: Attachment | undefined;
-  #eventReader: EventReader<T> | undefined;
+  /** The 'data'/'peer' loop: on this thread's event loop, or in a worker thread (`reader` option). */
+  #eventReader: EventReader<T> | WorkerReader<T> | undefined;
   /** receiveSync()'s current batch: `next` is the index of the next message to return. */
   #syncBatch: { messages: Buffer[]; ends: number[]; next: number } | undefined;
   /** Failures of send() messages not yet reported, by code (reported together, once per tick). */
@@ -163,6 +165,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
 
   /** The peer's pid while it is known to be attached and alive. */
   get peerPid(): number | null {
+    const reader = this.#eventReader;
+    if (reader instanceof WorkerReader) return reader.peerPid;
     return this.#attachment?.peer.pid ?? null;
   }
 
@@ -231,8 +235,12 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     // What receiveSync() parsed and did not return is parsed again by the event reader.
     if (this.#endSyncBatch()) this.#attachment!.reader.rewind();
     if (this.#eventReader === undefined) {
-      const lendViews = this.#options.receive === 'view';
-      this.#eventReader = new EventReader(this.#attach(), this, this.#codec, { peerCheckInterval: this.#options.peerCheckInterval, lendViews }, () => this.#disposed);
+      const opts = this.#options;
+      const disposed = (): boolean => this.#disposed;
+      this.#eventReader =
+        opts.reader === 'worker'
+          ? new WorkerReader(this.#attach(), this, this.#codec, { name: this.name, path: this.path, capacity: this.capacity, maxMessageSize: opts.maxMessageSize, poll: opts.poll, pollBusy: opts.pollBusy, peerCheckInterval: opts.peerCheckInterval }, disposed)
+          : new EventReader(this.#attach(), this, this.#codec, { peerCheckInterval: opts.peerCheckInterval, lendViews: opts.receive === 'view' }, disposed);
     }
     this.#eventReader.start();
   }
@@ -435,13 +443,15 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     }
   }
 
-  /** Waits for queued writes to be committed (or to fail), then disposes. */
+  /** Waits for queued writes to be committed (or to fail), then disposes (and, with reader: 'worker', waits for the reader thread to exit). */
   async disposeAsync(): Promise<void> {
     const writer = this.#attachment?.writer;
     if (writer !== undefined && !this.#disposed) {
       while (writer.pending > 0 && !this.#disposed) await new Promise<void>((resolve) => setTimeout(resolve, 1));
     }
     this.dispose();
+    const reader = this.#eventReader;
+    if (reader instanceof WorkerReader) await reader.exited;
   }
 
   /**

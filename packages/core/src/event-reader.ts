@@ -30,6 +30,18 @@ export function decodeMessage<T>(codec: Codec<T>, message: Buffer, emitter: Even
   }
 }
 
+/** Emits a 'data' event; a listener that throws is reported as Node reports it, and the stream goes on. */
+export function emitData<T>(emitter: EventEmitter<CommunicatorEvents<T>>, value: T): void {
+  try {
+    emitter.emit('data', value);
+  } catch (err) {
+    // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
+    process.nextTick(() => {
+      throw err;
+    });
+  }
+}
+
 /**
  * The event side of receiving: a loop on the event loop that drains the ring in batches, emits
  * 'peer' events for what changed about the other side, delivers messages as 'data' events, polls
@@ -154,14 +166,7 @@ export class EventReader<T> {
       if (decoded === undefined) return;
       value = decoded.value;
     }
-    try {
-      this.#emitter.emit('data', value);
-    } catch (err) {
-      // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
-      process.nextTick(() => {
-        throw err;
-      });
-    }
+    emitData(this.#emitter, value);
   }
 
   /** Emits what changed about the peer; returns whether anything did. */

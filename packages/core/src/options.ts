@@ -1,3 +1,4 @@
+import { ShmError } from '@shmlink/native';
 import { assertInteger, checkOneOf, checkOptions, checkTimeout } from '@shmlink/native/internal';
 import type { Codec, CodecName } from './codecs';
 import type { Side } from './attachment';
@@ -28,6 +29,13 @@ export interface CommunicatorOptions<T = Buffer> {
    *  receiveSync() copies either way; ERR_UNSUPPORTED_PLATFORM where the runtime forbids external
    *  memory (Electron's V8 sandbox). docs/decisions.md §14. */
   receive?: 'copy' | 'view';
+  /** Which thread reads the ring: 'event-loop' (default) polls and sleeps on the event loop of
+   *  the thread that owns the communicator; 'worker' runs a worker_threads Worker that sleeps on
+   *  the ring's futex, parses (and, for the built-in codecs, decodes) batches off this thread and
+   *  hands them over transferred, not cloned — for an app whose event loop is its UI (Electron's
+   *  main process). 'data' events, order, backpressure, peer events and dispose() behave the same;
+   *  not with receive: 'view'. docs/decisions.md, "A background reader thread". */
+  reader?: 'event-loop' | 'worker';
   /** send() returns false once this many bytes wait to be committed. Default: the ring size of
    *  the half this side writes. */
   highWaterMark?: number;
@@ -64,6 +72,7 @@ export interface ResolvedOptions<T> {
   poll: number;
   pollBusy: number;
   receive: 'copy' | 'view';
+  reader: 'event-loop' | 'worker';
   highWaterMark: number | undefined;
   maxMessageSize: number;
   timeout: number;
@@ -73,7 +82,7 @@ export interface ResolvedOptions<T> {
   path: string | undefined;
 }
 
-const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'receive', 'highWaterMark', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
+const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'receive', 'reader', 'highWaterMark', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 /** Checks a constructor's options (ERR_INVALID_ARGUMENT naming the bad one) and fills in defaults. */
@@ -81,6 +90,10 @@ export function resolveOptions<T>(options: CommunicatorOptions<T> | undefined): 
   const opts = checkOptions<CommunicatorOptions<T>>(options, 'options', OPTION_KEYS);
   const side = opts.side === undefined ? undefined : checkOneOf(opts.side, 'side', ['a', 'b'] as const, 'a');
   const receive = opts.receive === undefined ? 'copy' : checkOneOf(opts.receive, 'receive', ['copy', 'view'] as const, 'copy');
+  const reader = checkOneOf(opts.reader, 'reader', ['event-loop', 'worker'] as const, 'event-loop');
+  if (reader === 'worker' && receive === 'view') {
+    throw new ShmError('ERR_INVALID_ARGUMENT', "reader: 'worker' cannot lend views (receive: 'view'): a view is valid only on the thread and during the listener that reads the ring");
+  }
   const spin = opts.spin ?? 0;
   assertInteger(spin, 'spin', 0, 1_000_000);
   const poll = opts.poll ?? 200;
@@ -94,5 +107,5 @@ export function resolveOptions<T>(options: CommunicatorOptions<T> | undefined): 
   const timeout = checkTimeout(opts.timeout, 'timeout');
   const peerCheckInterval = opts.peerCheckInterval ?? 250;
   assertInteger(peerCheckInterval, 'peerCheckInterval', 1, 60_000);
-  return { side, spin, poll, pollBusy, receive, highWaterMark, maxMessageSize, timeout, peerCheckInterval, mode: opts.mode, codec: opts.codec, path: opts.path };
+  return { side, spin, poll, pollBusy, receive, reader, highWaterMark, maxMessageSize, timeout, peerCheckInterval, mode: opts.mode, codec: opts.codec, path: opts.path };
 }

@@ -198,9 +198,22 @@ export class RingReader {
    * (docs/protocol.md §6).
    */
   commitAll(): void {
+    this.commitBatch(this.batchTarget());
+  }
+
+  /**
+   * Where commitAll() would store the head now (the parse position, or the BEGIN of a message
+   * held in part), marking a held message released as commitAll() would. For a reader whose head
+   * another thread stores (reader: 'worker'), which calls commitBatch() with it after delivery.
+   */
+  batchTarget(): number {
     const hold = this.#partial !== null && !this.#partialReleased && this.#head !== this.#lastTail;
-    const target = hold ? this.#partialStart : this.#head;
     if (this.#partial !== null && !hold) this.#partialReleased = true;
+    return hold ? this.#partialStart : this.#head;
+  }
+
+  /** Stores the head at a batch's end (`batchTarget()`'s answer) and wakes a waiting producer. */
+  commitBatch(target: number): void {
     this.commit(target);
     // Per-message commits wake nobody: a producer waiting for space is woken here, once a batch.
     if (this.#stored === this.#announced) return;

@@ -1,3 +1,4 @@
+import { ShmError } from '@shmlink/native';
 import type { Doorbell } from '@shmlink/native/internal';
 import type { Half } from './half';
 import { CONSUMER_SLEEPING_OFFSET, PRODUCER_WAITING_OFFSET, Sleep } from './ring-descriptor';
@@ -10,6 +11,8 @@ const FLAGS: Record<WaitRole, number> = {
   consumer: CONSUMER_SLEEPING_OFFSET,
   producer: PRODUCER_WAITING_OFFSET,
 };
+
+const always = (): boolean => true;
 
 export function nextTurn(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
@@ -27,11 +30,14 @@ export function nextTurn(): Promise<void> {
 export class WaitStrategy {
   readonly #half: Half;
   readonly #flag: number;
-  readonly #doorbell: Doorbell;
+  readonly #doorbell: Doorbell | null;
   readonly #window: PollWindow;
 
-  /** `window` decides how long the event-loop side polls before it sleeps on `doorbell`. */
-  constructor(half: Half, role: WaitRole, doorbell: Doorbell, window: PollWindow) {
+  /**
+   * `window` decides how long the event-loop side polls before it sleeps on `doorbell`; a thread
+   * that only blocks (the reader thread of reader: 'worker') has no doorbell and never calls wait().
+   */
+  constructor(half: Half, role: WaitRole, doorbell: Doorbell | null, window: PollWindow) {
     this.#half = half;
     this.#flag = FLAGS[role];
     this.#doorbell = doorbell;
@@ -45,9 +51,10 @@ export class WaitStrategy {
   /**
    * Blocks the thread until `ready()`: spins for `spinMs`, then sleeps on the futex of the flag word
    * while it holds the announcement, up to `timeoutMs` in all. Returns whether `ready()` held; the
-   * caller re-checks its own state either way (a wake may be spurious).
+   * caller re-checks its own state either way (a wake may be spurious). `live()` says whether the
+   * flag may still be cleared on waking (as for wait()).
    */
-  waitSync(ready: () => boolean, timeoutMs: number, spinMs = 0): boolean {
+  waitSync(ready: () => boolean, timeoutMs: number, spinMs = 0, live: () => boolean = always): boolean {
     if (spinMs > 0) {
       const until = performance.now() + Math.min(spinMs, timeoutMs);
       do {
@@ -62,7 +69,8 @@ export class WaitStrategy {
     // lands between the re-check and the wait makes the wait return at once instead of being lost
     // (it was, on the cursor word, when the waker's check ran late: docs/decisions.md §23).
     if (!wasReady && timeoutMs > 0) half.region.wait(half.base + this.#flag, Sleep.Futex, timeoutMs);
-    half.store(this.#flag, Sleep.Awake);
+    // `live()` false: the owner left the channel meanwhile, and the flag may be a new owner's.
+    if (live()) half.store(this.#flag, Sleep.Awake);
     return wasReady;
   }
 
@@ -74,13 +82,15 @@ export class WaitStrategy {
    */
   async wait(ready: () => boolean, timeoutMs: number, live: () => boolean, now = performance.now()): Promise<void> {
     if (this.#window.shouldPoll(now)) return nextTurn();
+    const doorbell = this.#doorbell;
+    if (doorbell === null) throw new ShmError('ERR_INVALID_STATE', 'this wait strategy has no doorbell to sleep on');
     const half = this.#half;
     half.store(this.#flag, Sleep.Doorbell);
     if (ready()) {
       half.store(this.#flag, Sleep.Awake);
       return;
     }
-    await this.#doorbell.wait(timeoutMs);
+    await doorbell.wait(timeoutMs);
     if (live()) half.store(this.#flag, Sleep.Awake);
   }
 }

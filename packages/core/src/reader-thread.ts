@@ -1,0 +1,179 @@
+// The reader thread of reader: 'worker' (started by worker-reader.ts; not an entry point of its
+// own). It maps the channel's region a second time, sleeps on the futex of the consumer flag — a
+// blocking wait, allowed here and never on the communicator's thread — parses batches with the
+// same RingReader as the event reader, and posts them with their bytes in the transfer list. It
+// never stores the head: the communicator's thread stores it after delivery, so messages in
+// flight between the threads are still in the ring (docs/decisions.md, "A background reader thread").
+import { parentPort, workerData } from 'node:worker_threads';
+import { Region, ShmError, type ShmErrorCode } from '@shmlink/native';
+import { jsonCodec, textCodec, type Codec } from './codecs';
+import { DRAIN_WINDOW } from './event-reader';
+import { Half } from './half';
+import { PeerWatcher, type PeerEvent } from './peer';
+import { PollWindow } from './poll-window';
+import { CONSUMER, PartyState } from './ring-descriptor';
+import { RingReader } from './ring-reader';
+import { WaitStrategy } from './wait-strategy';
+import { EXIT, type BatchMessage, type ErrorInfo, type FromReaderThread, type ReaderThreadData, type StartMessage } from './reader-thread-protocol';
+
+const DECODERS: Record<'text' | 'json', Codec<unknown>> = { text: textCodec as Codec<unknown>, json: jsonCodec };
+
+const port = parentPort;
+if (port === null) throw new ShmError('ERR_INVALID_STATE', 'reader-thread.js runs only as the worker of reader: \'worker\'');
+const data = workerData as ReaderThreadData;
+const control = new Int32Array(data.control);
+
+function post(message: FromReaderThread, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function errorInfo(err: unknown): ErrorInfo {
+  if (err instanceof ShmError) return { code: err.code as ShmErrorCode, message: err.message };
+  return { code: 'ERR_SYSTEM', message: String(err instanceof Error ? err.message : err) };
+}
+
+/** The region and the read half, checked to be the communicator's own. */
+function attach(): { region: Region; half: Half; ringView: Buffer | null } {
+  const region = Region.open(data.name, { ...(data.path === undefined ? {} : { path: data.path }), size: data.capacity });
+  try {
+    let view: Buffer | null = null;
+    try {
+      view = region.view();
+    } catch (err) {
+      // Electron's V8 sandbox: the ring is read through copies, as the event reader does there.
+      if (!(err instanceof ShmError) || err.code !== 'ERR_UNSUPPORTED_PLATFORM') throw err;
+    }
+    const half = new Half(region, data.base, data.size, view);
+    const me = half.readParty(CONSUMER);
+    if (me.pid !== process.pid || me.state !== PartyState.Attached || me.epoch !== data.epoch) {
+      throw new ShmError('ERR_INVALID_STATE', `'${data.name}' is no longer this communicator's channel (consumer slot pid=${me.pid} epoch=${me.epoch}, expected pid=${process.pid} epoch=${data.epoch})`);
+    }
+    return { region, half, ringView: view === null ? null : view.subarray(half.ring, half.ring + half.ringSize) };
+  } catch (err) {
+    region.close();
+    throw err;
+  }
+}
+
+let attached: ReturnType<typeof attach> | undefined;
+try {
+  attached = attach();
+} catch (err) {
+  // The thread ends once its port is closed: nothing else keeps it.
+  post({ kind: 'failed', error: errorInfo(err) });
+  port.close();
+}
+if (attached !== undefined) serve(attached);
+
+/** Runs each generation the communicator starts, until it says EXIT. */
+function serve({ region, half, ringView }: NonNullable<typeof attached>): void {
+  const peer = new PeerWatcher(half);
+  const dataWait = new WaitStrategy(half, 'consumer', null, new PollWindow(data.poll, data.pollBusy));
+  const lastLivenessCheck = { at: -Infinity };
+  port!.on('message', (message: StartMessage) => {
+    if (message.kind === 'start') run(message.gen, half, ringView, peer, dataWait, lastLivenessCheck);
+    if (Atomics.load(control, 0) === EXIT) {
+      port!.close();
+      // Lets the mapping go now rather than at the thread's teardown.
+      if (ringView !== null) region.detach(ringView);
+      region.close();
+    }
+  });
+}
+
+/**
+ * Reads generation `gen` until the control word changes: peer events before the data they
+ * precede, batches as they are parsed, sleeping on the futex when the ring is empty.
+ */
+function run(gen: number, half: Half, ringView: Buffer | null, peer: PeerWatcher, dataWait: WaitStrategy, lastLivenessCheck: { at: number }): void {
+  const live = (): boolean => Atomics.load(control, 0) === gen;
+  // A fresh reader each time: it starts at the head as the communicator's thread stored it, which
+  // is where the last delivered message ended (what was in flight is parsed again).
+  const reader = new RingReader(half, data.maxMessageSize, ringView, () => {});
+  const borrow = ringView !== null;
+  const window = dataWait.window;
+  let events: PeerEvent[] = [];
+  const checkPeer = (force: boolean): boolean => {
+    const now = performance.now();
+    const liveness = force || now - lastLivenessCheck.at >= data.peerCheckInterval;
+    if (liveness) lastLivenessCheck.at = now;
+    const found = peer.check(liveness);
+    if (found.length === 0) return false;
+    events.push(...found);
+    return true;
+  };
+  const ready = (): boolean => !live() || reader.hasData() || checkPeer(false);
+  let posted = reader.batchTarget();
+  let force = true;
+  while (live()) {
+    checkPeer(force);
+    force = false;
+    if (events.length > 0) {
+      post({ kind: 'peer', gen, events });
+      events = [];
+    }
+    const { messages, ends, error } = reader.drain(DRAIN_WINDOW, borrow);
+    const target = reader.batchTarget();
+    if (messages.length > 0 || error !== undefined || target !== posted) {
+      postBatch(gen, messages, ends, target, error);
+      posted = target;
+    }
+    let now = performance.now();
+    if (messages.length > 0) {
+      window.arrived(now);
+      continue;
+    }
+    // The event reader's poll window, spent on this thread's own time instead of the event loop's.
+    while (window.shouldPoll(now) && !ready()) now = performance.now();
+    if (ready()) continue;
+    dataWait.waitSync(ready, data.peerCheckInterval, 0, live);
+  }
+  post({ kind: 'stopped', gen });
+}
+
+/** Whether `message` owns all of its ArrayBuffer (an assembled fragmented message): it moves as it is. */
+function ownsBuffer(message: Buffer): boolean {
+  return message.length > 0 && message.byteOffset === 0 && message.byteLength === message.buffer.byteLength && message.buffer instanceof ArrayBuffer;
+}
+
+function postBatch(gen: number, messages: Buffer[], ends: number[], target: number, error: ShmError | undefined): void {
+  const decoder = data.decode === 'bytes' ? undefined : DECODERS[data.decode];
+  const failures: BatchMessage['failures'] = [];
+  const buffers: ArrayBuffer[] = [];
+  let values: unknown[] | null = null;
+  let spans = new Uint32Array(0);
+  if (decoder !== undefined) {
+    values = messages.map((message, index) => {
+      try {
+        return decoder.decode(message);
+      } catch (cause) {
+        failures.push({ index, message: `message of ${message.length} bytes failed to decode: ${(cause as Error).message}` });
+        return undefined;
+      }
+    });
+  } else {
+    // One copy, out of the ring (or out of the copy a reader without a view made) into memory that
+    // moves to the communicator's thread; messages that own their memory move without a copy.
+    let total = 0;
+    for (const message of messages) if (!ownsBuffer(message)) total += message.length;
+    const packed = total > 0 ? Buffer.allocUnsafeSlow(total) : null;
+    if (packed !== null) buffers.push(packed.buffer as ArrayBuffer);
+    spans = new Uint32Array(messages.length * 3);
+    let at = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      if (ownsBuffer(message)) {
+        spans[3 * i] = buffers.length;
+        buffers.push(message.buffer as ArrayBuffer);
+      } else {
+        packed!.set(message, at);
+        spans[3 * i + 1] = at;
+        at += message.length;
+      }
+      spans[3 * i + 2] = message.length;
+    }
+  }
+  const endCursors = Uint32Array.from(ends);
+  const batch: BatchMessage = { kind: 'batch', gen, buffers, spans, values, failures, ends: endCursors, target, error: error === undefined ? undefined : errorInfo(error) };
+  post(batch, [...buffers, spans.buffer as ArrayBuffer, endCursors.buffer as ArrayBuffer]);
+}
