@@ -8,7 +8,8 @@ import { nextTurn } from './wait-strategy';
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
 export const DRAIN_WINDOW = 128 * 1024;
-const YIELD_EVERY_MS = 2;
+/** Under a steady stream a reader lets the event loop run other work this often (ms). */
+export const YIELD_EVERY_MS = 2;
 
 export interface EventReaderOptions {
   /** How often the peer's liveness is asked of the OS, and the longest sleep (ms). */

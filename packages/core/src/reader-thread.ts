@@ -11,7 +11,7 @@ import { DRAIN_WINDOW } from './event-reader';
 import { Half } from './half';
 import { PeerWatcher, type PeerEvent } from './peer';
 import { PollWindow } from './poll-window';
-import { CONSUMER, PartyState } from './ring-descriptor';
+import { CONSUMER, HEAD_OFFSET, PartyState } from './ring-descriptor';
 import { RingReader } from './ring-reader';
 import { WaitStrategy } from './wait-strategy';
 import { EXIT, type BatchMessage, type ErrorInfo, type FromReaderThread, type ReaderThreadData, type StartMessage } from './reader-thread-protocol';
@@ -123,8 +123,13 @@ function run(gen: number, half: Half, ringView: Buffer | null, peer: PeerWatcher
       window.arrived(now);
       continue;
     }
-    // The event reader's poll window, spent on this thread's own time instead of the event loop's.
-    while (window.shouldPoll(now) && !ready()) now = performance.now();
+    // The event reader's poll window, spent on this thread's own time instead of the event loop's —
+    // but only once the event loop has taken everything posted (the stored head is where this
+    // thread parsed to): before that, the peer mostly waits for the space the event loop frees,
+    // and a spinning thread would only take the core the event loop needs.
+    if (half.load(HEAD_OFFSET) === posted) {
+      while (window.shouldPoll(now) && !ready()) now = performance.now();
+    }
     if (ready()) continue;
     dataWait.waitSync(ready, data.peerCheckInterval, 0, live);
   }
@@ -165,7 +170,7 @@ function postBatch(gen: number, messages: Buffer[], ends: number[], target: numb
       if (ownsBuffer(message)) {
         spans[3 * i] = buffers.length;
         buffers.push(message.buffer as ArrayBuffer);
-      } else {
+      } else if (message.length > 0) {
         packed!.set(message, at);
         spans[3 * i + 1] = at;
         at += message.length;

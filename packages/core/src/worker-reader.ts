@@ -6,7 +6,7 @@ import { DoorbellRinger, bufferView } from '@shmlink/native/internal';
 import type { Attachment } from './attachment';
 import { bytesCodec, jsonCodec, textCodec, type Codec } from './codecs';
 import type { CommunicatorEvents } from './communicator';
-import { decodeMessage, emitData } from './event-reader';
+import { YIELD_EVERY_MS, decodeMessage, emitData } from './event-reader';
 import type { PeerEvent } from './peer';
 import { CONSUMER, CONSUMER_SLEEPING_OFFSET } from './ring-descriptor';
 import { CONTROL_WORDS, EXIT, STOPPED, type BatchMessage, type ErrorInfo, type FromReaderThread, type ReaderThreadData, type StartMessage, type ThreadDecode } from './reader-thread-protocol';
@@ -62,6 +62,11 @@ export class WorkerReader<T> {
   #delivering = false;
   #startPending = false;
   #peerPid: number | null = null;
+  /** What the thread posted, not yet handled (from index #next). */
+  #queue: FromReaderThread[] = [];
+  #next = 0;
+  #pumping = false;
+  #pumpScheduled = false;
 
   constructor(attachment: Attachment, emitter: EventEmitter<CommunicatorEvents<T>>, codec: Codec<T>, options: WorkerReaderOptions, disposed: () => boolean) {
     this.#attachment = attachment;
@@ -211,7 +216,49 @@ export class WorkerReader<T> {
     for (const w of waiting) if (w.gen <= upTo) w.resolve();
   }
 
+  /**
+   * Messages from the thread are handled in order through a queue, from setImmediate (the check
+   * phase right after the poll phase that received them): Node hands over a port's messages in
+   * one loop, including those posted while the loop runs, so delivering inside it would hold the
+   * event loop — I/O, timers — until the thread had nothing more to post. As the event reader
+   * does, the pump yields every YIELD_EVERY_MS.
+   */
   #onMessage(message: FromReaderThread): void {
+    if (this.#disposed()) return;
+    this.#queue.push(message);
+    if (!this.#pumping && !this.#pumpScheduled) {
+      this.#pumpScheduled = true;
+      setImmediate(this.#pumpLater);
+    }
+  }
+
+  readonly #pumpLater = (): void => {
+    this.#pumpScheduled = false;
+    this.#pump();
+  };
+
+  #pump(): void {
+    const started = performance.now();
+    this.#pumping = true;
+    try {
+      while (this.#next < this.#queue.length) {
+        const message = this.#queue[this.#next++]!;
+        this.#handle(message);
+        if (this.#disposed()) break;
+        if (this.#next < this.#queue.length && performance.now() - started > YIELD_EVERY_MS) {
+          this.#pumpScheduled = true;
+          setImmediate(this.#pumpLater);
+          return;
+        }
+      }
+      this.#queue = [];
+      this.#next = 0;
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #handle(message: FromReaderThread): void {
     if (this.#disposed()) return;
     switch (message.kind) {
       case 'batch':
