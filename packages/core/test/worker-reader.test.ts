@@ -268,7 +268,9 @@ describe('batches in flight between the threads', () => {
       first.child.send({ op: 'dispose', exit: true });
     });
     // No reader thread, doorbell or timer holds the process: it ends without being killed.
-    const outcome = await Promise.race([first.exited, sleep(15_000).then(() => 'still running')]);
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([first.exited, new Promise((resolve) => (timer = setTimeout(() => resolve('still running'), 15_000)))]);
+    clearTimeout(timer);
     expect(outcome).toEqual({ code: 0, signal: null });
     const delivered = logged(first.log);
     expect(delivered.length).toBeLessThan(count);
