@@ -17,6 +17,9 @@ const { Communicator } = require('@shmlink/core');
 const MODES = ['event-loop', 'worker'];
 let seq = 0;
 const CAPACITY = 8 * 1024 * 1024;
+// The 'json' case: a small object, decoded by the receiver's json codec (in the reader thread with
+// reader: 'worker', whose values reach the event loop by structured clone).
+const JSON_VALUE = { seq: 12345, name: 'sensor-7', ok: true, values: [1.5, 2.25, -3, 4e10], tags: ['a', 'bb', 'ccc'] };
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,11 +40,11 @@ function peer() {
       }
       process.send({ ok: true });
     } else if (cmd.op === 'blast') {
-      const message = Buffer.alloc(cmd.size, 7);
+      const message = cmd.json ? Buffer.from(JSON.stringify(JSON_VALUE)) : Buffer.alloc(cmd.size, 7);
       for (let i = 0; i < cmd.count; i++) {
         if (!comm.send(message)) await new Promise((resolve) => comm.once('drain', resolve));
       }
-      await comm.write(Buffer.alloc(0)); // the end marker
+      await comm.write(cmd.json ? Buffer.from('"end"') : Buffer.alloc(0)); // the end marker
       process.send({ ok: true });
     } else if (cmd.op === 'close') {
       comm.dispose();
@@ -88,13 +91,14 @@ function lagSampler() {
 
 async function throughput(child, mode, size, count) {
   const name = `rt${process.pid}-${++seq}`;
-  const comm = new Communicator(name, CAPACITY, { side: 'a', reader: mode });
+  const json = size === 'json';
+  const comm = new Communicator(name, CAPACITY, { side: 'a', reader: mode, codec: json ? 'json' : 'bytes' });
   await ask(child, { op: 'open', name, mode: 'event-loop' });
   let received = 0;
   let done;
   const finished = new Promise((resolve) => (done = resolve));
   comm.on('data', (d) => {
-    if (d.length === 0) done();
+    if (json ? d === 'end' : d.length === 0) done();
     else received++;
   });
   comm.startReader();
@@ -104,7 +108,7 @@ async function throughput(child, mode, size, count) {
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuUs();
   const t0 = performance.now();
-  const blasting = ask(child, { op: 'blast', size, count });
+  const blasting = ask(child, { op: 'blast', size, count, json });
   await finished;
   const seconds = (performance.now() - t0) / 1000;
   const mainUs = mainThreadCpuUs() - main0;
@@ -164,17 +168,17 @@ async function main() {
   const rounds = arg('rounds', 3);
   const count = arg('count', 200_000);
   const rttSamples = arg('rtt', 5000);
-  const sizes = [64, 1024, 65536];
+  const sizes = [64, 1024, 65536, 'json'];
   const child = fork(__filename, ['--peer'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const results = {}; // key -> mode -> [values per round]
   const put = (key, mode, value) => (((results[key] ??= {})[mode] ??= []).push(value));
   for (let round = 0; round < rounds; round++) {
     for (const size of sizes) {
-      const n = size >= 65536 ? Math.max(1000, Math.floor(count / 50)) : count;
+      const n = size === 65536 ? Math.max(1000, Math.floor(count / 50)) : count;
       // Alternating which mode goes first, so that neither always meets a warmer machine.
       for (const mode of round % 2 === 0 ? MODES : [...MODES].reverse()) {
         const r = await throughput(child, mode, size, n);
-        for (const [k, v] of Object.entries(r)) put(`${size} B ${k}`, mode, v);
+        for (const [k, v] of Object.entries(r)) put(`${size === 'json' ? 'json' : `${size} B`} ${k}`, mode, v);
       }
     }
     for (const mode of round % 2 === 0 ? MODES : [...MODES].reverse()) {

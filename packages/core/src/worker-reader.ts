@@ -144,6 +144,8 @@ export class WorkerReader<T> {
   halt(): void {
     this.#running = false;
     this.#gen = 0;
+    this.#queue = [];
+    this.#next = 0;
     Atomics.store(this.#control, 0, EXIT);
     const worker = this.#worker;
     if (worker === undefined) return;
