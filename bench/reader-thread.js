@@ -14,7 +14,14 @@ const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const { Communicator } = require('@shmlink/core');
 
+// --worker-poll N: the reader thread's poll window (µs, `poll` and `pollBusy`) instead of the defaults.
 const MODES = ['event-loop', 'worker'];
+function modeOptions(mode) {
+  const i = process.argv.indexOf('--worker-poll');
+  if (mode !== 'worker' || i < 0) return { reader: mode };
+  const us = Number(process.argv[i + 1]);
+  return { reader: mode, poll: us, pollBusy: us };
+}
 let seq = 0;
 const CAPACITY = 8 * 1024 * 1024;
 // The 'json' case: a small object, decoded by the receiver's json codec (in the reader thread with
@@ -32,7 +39,7 @@ function peer() {
   let comm;
   process.on('message', async (cmd) => {
     if (cmd.op === 'open') {
-      comm = new Communicator(cmd.name, CAPACITY, { side: 'b', reader: cmd.mode });
+      comm = new Communicator(cmd.name, CAPACITY, { side: 'b', ...(cmd.options ?? {}) });
       comm.on('error', (e) => console.error('peer error', e.code, e.message));
       if (cmd.echo) {
         comm.on('data', (d) => comm.send(d));
@@ -92,8 +99,8 @@ function lagSampler() {
 async function throughput(child, mode, size, count) {
   const name = `rt${process.pid}-${++seq}`;
   const json = size === 'json';
-  const comm = new Communicator(name, CAPACITY, { side: 'a', reader: mode, codec: json ? 'json' : 'bytes' });
-  await ask(child, { op: 'open', name, mode: 'event-loop' });
+  const comm = new Communicator(name, CAPACITY, { side: 'a', ...modeOptions(mode), codec: json ? 'json' : 'bytes' });
+  await ask(child, { op: 'open', name });
   let received = 0;
   let done;
   const finished = new Promise((resolve) => (done = resolve));
@@ -131,8 +138,8 @@ async function throughput(child, mode, size, count) {
 
 async function roundTrip(child, mode, samples) {
   const name = `rt${process.pid}-${++seq}`;
-  const comm = new Communicator(name, CAPACITY, { side: 'a', reader: mode });
-  await ask(child, { op: 'open', name, mode, echo: true });
+  const comm = new Communicator(name, CAPACITY, { side: 'a', ...modeOptions(mode) });
+  await ask(child, { op: 'open', name, options: modeOptions(mode), echo: true });
   const times = [];
   const ping = Buffer.alloc(64, 1);
   let sent = 0;

@@ -102,8 +102,20 @@ function run(gen: number, half: Half, ringView: Buffer | null, peer: PeerWatcher
     events.push(...found);
     return true;
   };
-  const ready = (): boolean => !live() || reader.hasData() || checkPeer(false);
   let posted = reader.batchTarget();
+  // At most two batches in flight: one being delivered, the next one parsed and waiting. Beyond
+  // that, whatever arrives is left in the ring to go out as one larger batch once the event loop
+  // reached `older` (it wakes this thread after each batch): a thread that keeps up with the peer
+  // would otherwise post many small batches, each costing a message and a wake-up on both threads.
+  let older: number | null = null;
+  const caughtUp = (): boolean => {
+    if (older === null) return true;
+    const wrap = half.wrap;
+    if ((half.load(HEAD_OFFSET) - older + wrap) % wrap > (posted - older + wrap) % wrap) return false;
+    older = null;
+    return true;
+  };
+  const ready = (): boolean => !live() || (caughtUp() && reader.hasData()) || checkPeer(false);
   let force = true;
   while (live()) {
     checkPeer(force);
@@ -112,16 +124,20 @@ function run(gen: number, half: Half, ringView: Buffer | null, peer: PeerWatcher
       post({ kind: 'peer', gen, events });
       events = [];
     }
-    const { messages, ends, error } = reader.drain(DRAIN_WINDOW, borrow);
-    const target = reader.batchTarget();
-    if (messages.length > 0 || error !== undefined || target !== posted) {
-      postBatch(gen, messages, ends, target, error);
-      posted = target;
-    }
     let now = performance.now();
-    if (messages.length > 0) {
-      window.arrived(now);
-      continue;
+    if (caughtUp()) {
+      const { messages, ends, error } = reader.drain(DRAIN_WINDOW, borrow);
+      const target = reader.batchTarget();
+      if (messages.length > 0 || error !== undefined || target !== posted) {
+        postBatch(gen, messages, ends, target, error);
+        older = posted;
+        posted = target;
+      }
+      now = performance.now();
+      if (messages.length > 0) {
+        window.arrived(now);
+        continue;
+      }
     }
     // The event reader's poll window, spent on this thread's own time instead of the event loop's —
     // but only once the event loop has taken everything posted (the stored head is where this

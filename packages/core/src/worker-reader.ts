@@ -319,7 +319,11 @@ export class WorkerReader<T> {
       }
       // The batch's end (padding, released fragments) only while still the same generation: a
       // generation started since parses from the head as it stands.
-      if (live()) reader.commitBatch(batch.target);
+      if (live()) {
+        reader.commitBatch(batch.target);
+        // The thread may be waiting for this batch to be taken before it posts the next.
+        this.#wakeThread();
+      }
     } finally {
       this.#delivering = false;
       if (this.#startPending) this.#postStart();
