@@ -18,6 +18,11 @@ import { EXIT, type BatchMessage, type ErrorInfo, type FromReaderThread, type Re
 
 const DECODERS: Record<'text' | 'json', Codec<unknown>> = { text: textCodec as Codec<unknown>, json: jsonCodec };
 
+// Every Buffer made in this thread gets an ArrayBuffer of its own, never a slice of the shared
+// pool: the ring's copies are handed to the event loop by moving their ArrayBuffers (a moved pool
+// would take other Buffers' bytes with it).
+Buffer.poolSize = 0;
+
 const port = parentPort;
 if (port === null) throw new ShmError('ERR_INVALID_STATE', 'reader-thread.js runs only as the worker of reader: \'worker\'');
 const data = workerData as ReaderThreadData;
@@ -33,14 +38,14 @@ function errorInfo(err: unknown): ErrorInfo {
 }
 
 /** The region and the read half, checked to be the communicator's own. */
-function attach(): { region: Region; half: Half; ringView: Buffer | null } {
+function attach(): { region: Region; half: Half; view: Buffer | null } {
   const region = Region.open(data.name, { ...(data.path === undefined ? {} : { path: data.path }), size: data.capacity });
   try {
     let view: Buffer | null = null;
     try {
       view = region.view();
     } catch (err) {
-      // Electron's V8 sandbox: the ring is read through copies, as the event reader does there.
+      // Electron's V8 sandbox: the header words are then read through the addon, as there on the event loop.
       if (!(err instanceof ShmError) || err.code !== 'ERR_UNSUPPORTED_PLATFORM') throw err;
     }
     const half = new Half(region, data.base, data.size, view);
@@ -48,7 +53,7 @@ function attach(): { region: Region; half: Half; ringView: Buffer | null } {
     if (me.pid !== process.pid || me.state !== PartyState.Attached || me.epoch !== data.epoch) {
       throw new ShmError('ERR_INVALID_STATE', `'${data.name}' is no longer this communicator's channel (consumer slot pid=${me.pid} epoch=${me.epoch}, expected pid=${process.pid} epoch=${data.epoch})`);
     }
-    return { region, half, ringView: view === null ? null : view.subarray(half.ring, half.ring + half.ringSize) };
+    return { region, half, view };
   } catch (err) {
     region.close();
     throw err;
@@ -66,16 +71,16 @@ try {
 if (attached !== undefined) serve(attached);
 
 /** Runs each generation the communicator starts, until it says EXIT. */
-function serve({ region, half, ringView }: NonNullable<typeof attached>): void {
+function serve({ region, half, view }: NonNullable<typeof attached>): void {
   const peer = new PeerWatcher(half);
   const dataWait = new WaitStrategy(half, 'consumer', null, new PollWindow(data.poll, data.pollBusy));
   const lastLivenessCheck = { at: -Infinity };
   port!.on('message', (message: StartMessage) => {
-    if (message.kind === 'start') run(message.gen, half, ringView, peer, dataWait, lastLivenessCheck);
+    if (message.kind === 'start') run(message.gen, half, peer, dataWait, lastLivenessCheck);
     if (Atomics.load(control, 0) === EXIT) {
       port!.close();
       // Lets the mapping go now rather than at the thread's teardown.
-      if (ringView !== null) region.detach(ringView);
+      if (view !== null) region.detach(view);
       region.close();
     }
   });
@@ -85,12 +90,12 @@ function serve({ region, half, ringView }: NonNullable<typeof attached>): void {
  * Reads generation `gen` until the control word changes: peer events before the data they
  * precede, batches as they are parsed, sleeping on the futex when the ring is empty.
  */
-function run(gen: number, half: Half, ringView: Buffer | null, peer: PeerWatcher, dataWait: WaitStrategy, lastLivenessCheck: { at: number }): void {
+function run(gen: number, half: Half, peer: PeerWatcher, dataWait: WaitStrategy, lastLivenessCheck: { at: number }): void {
   const live = (): boolean => Atomics.load(control, 0) === gen;
   // A fresh reader each time: it starts at the head as the communicator's thread stored it, which
   // is where the last delivered message ended (what was in flight is parsed again).
-  const reader = new RingReader(half, data.maxMessageSize, ringView, () => {});
-  const borrow = ringView !== null;
+  // Copying drains (no borrowed views): one copy of each stretch of the ring, which then moves.
+  const reader = new RingReader(half, data.maxMessageSize, null, () => {});
   const window = dataWait.window;
   let events: PeerEvent[] = [];
   const checkPeer = (force: boolean): boolean => {
@@ -126,7 +131,7 @@ function run(gen: number, half: Half, ringView: Buffer | null, peer: PeerWatcher
     }
     let now = performance.now();
     if (caughtUp()) {
-      const { messages, ends, error } = reader.drain(DRAIN_WINDOW, borrow);
+      const { messages, ends, error } = reader.drain(DRAIN_WINDOW);
       const target = reader.batchTarget();
       if (messages.length > 0 || error !== undefined || target !== posted) {
         postBatch(gen, messages, ends, target, error);
@@ -152,11 +157,6 @@ function run(gen: number, half: Half, ringView: Buffer | null, peer: PeerWatcher
   post({ kind: 'stopped', gen });
 }
 
-/** Whether `message` owns all of its ArrayBuffer (an assembled fragmented message): it moves as it is. */
-function ownsBuffer(message: Buffer): boolean {
-  return message.length > 0 && message.byteOffset === 0 && message.byteLength === message.buffer.byteLength && message.buffer instanceof ArrayBuffer;
-}
-
 function postBatch(gen: number, messages: Buffer[], ends: number[], target: number, error: ShmError | undefined): void {
   const decoder = data.decode === 'bytes' ? undefined : DECODERS[data.decode];
   const failures: BatchMessage['failures'] = [];
@@ -173,24 +173,22 @@ function postBatch(gen: number, messages: Buffer[], ends: number[], target: numb
       }
     });
   } else {
-    // One copy, out of the ring (or out of the copy a reader without a view made) into memory that
-    // moves to the communicator's thread; messages that own their memory move without a copy.
-    let total = 0;
-    for (const message of messages) if (!ownsBuffer(message)) total += message.length;
-    const packed = total > 0 ? Buffer.allocUnsafeSlow(total) : null;
-    if (packed !== null) buffers.push(packed.buffer as ArrayBuffer);
+    // The messages are views of the copies the drain made (a chunk of the ring per contiguous
+    // stretch, a buffer per reassembled message), each with an ArrayBuffer of its own (no pool in
+    // this thread): those move to the event loop as they are, with no copy here.
+    const index = new Map<ArrayBufferLike, number>();
     spans = new Uint32Array(messages.length * 3);
-    let at = 0;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
-      if (ownsBuffer(message)) {
-        spans[3 * i] = buffers.length;
+      if (message.length === 0) continue;
+      let k = index.get(message.buffer);
+      if (k === undefined) {
+        k = buffers.length;
         buffers.push(message.buffer as ArrayBuffer);
-      } else if (message.length > 0) {
-        packed!.set(message, at);
-        spans[3 * i + 1] = at;
-        at += message.length;
+        index.set(message.buffer, k);
       }
+      spans[3 * i] = k;
+      spans[3 * i + 1] = message.byteOffset;
       spans[3 * i + 2] = message.length;
     }
   }
