@@ -40,6 +40,7 @@ interface StreamPeerConfig {
   delayEvery?: number;
   delayMs?: number;
   web?: boolean;
+  options?: object;
 }
 
 /** Starts fixtures/stream-peer.js; resolves `ready` once it has joined, `done` with its result. */
@@ -123,6 +124,30 @@ describe('byte streams between two processes', () => {
       await expect(receiver.done).rejects.toMatchObject({ code: 'ERR_PEER_GONE' });
     }
   }, 60_000);
+
+  test("reader: 'worker' on both ends: a stalling, lagging consumer gets every byte, memory stays bounded; a killed sender fails it ERR_PEER_GONE", async () => {
+    const options = { reader: 'worker' };
+    const name = uniqueName();
+    const capacity = 256 * 1024;
+    const total = 24 * MiB + 7;
+    const receiver = streamPeer({ name, capacity, side: 'b', role: 'receive', total, stallMs: 500, delayEvery: 16, delayMs: 2, options });
+    await receiver.ready;
+    const sender = streamPeer({ name, capacity, side: 'a', role: 'send', total, options });
+    const [sent, received] = await Promise.all([sender.done, receiver.done]);
+    expect(received.bytes).toBe(total);
+    expect(received.hash).toBe(sent.hash);
+    expect(received.memory.maxQueued).toBeLessThan(2 * MiB);
+    expect(received.memory.maxRssGrowth).toBeLessThan(64 * MiB);
+
+    const second = uniqueName();
+    const lonely = streamPeer({ name: second, capacity, side: 'b', role: 'receive', total: 1, delayEvery: 4, delayMs: 5, options });
+    await lonely.ready;
+    const killed = streamPeer({ name: second, capacity, side: 'a', role: 'send', total: 1024 * MiB, options });
+    await killed.ready;
+    await sleep(300);
+    killed.child.kill('SIGKILL');
+    await expect(lonely.done).rejects.toMatchObject({ code: 'ERR_PEER_GONE' });
+  }, 90_000);
 
   test('Web Streams: WritableStream in one process, ReadableStream in the other', async () => {
     const name = uniqueName();
