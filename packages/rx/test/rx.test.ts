@@ -87,6 +87,23 @@ describe('fromCommunicator', () => {
     }
   });
 
+  it("works the same over reader: 'worker': in order, and what arrives between subscribers waits in the ring", async () => {
+    const comm = new Communicator(name, CAPACITY, { side: 'a', reader: 'worker' });
+    try {
+      const received = firstValueFrom(fromCommunicator(comm).pipe(decodeText(), take(200), toArray()));
+      const values = Array.from({ length: 200 }, (_, i) => `w${i}`);
+      await lastValueFrom(from(values).pipe(writeTo(comm), toArray()));
+      expect(await received).toEqual(values);
+      await until(() => !comm.readerRunning);
+      peer!.send({ send: 3 });
+      await new Promise((r) => setTimeout(r, 200));
+      const later = await firstValueFrom(fromCommunicator(comm).pipe(decodeText(), take(3), toArray()));
+      expect(later).toEqual(['m0', 'm1', 'm2']);
+    } finally {
+      comm.dispose();
+    }
+  });
+
   it('sends ERR_CORRUPT from the ring to error', async () => {
     const comm = new Communicator(name, CAPACITY, { side: 'a' });
     try {
