@@ -55,7 +55,7 @@ export class WorkerReader<T> {
   /** The generation being delivered; 0 while stopped. */
   #gen = 0;
   #lastGen = 0;
-  /** The highest generation the thread has left. */
+  /** The highest generation the thread has left (or that a lost or halted thread ended). */
   #stoppedGen = 0;
   #stopWaiters: { gen: number; resolve: () => void }[] = [];
   /** A batch's listeners are running: a start() among them posts its start after the batch's commits. */
@@ -147,16 +147,17 @@ export class WorkerReader<T> {
     this.#queue = [];
     this.#next = 0;
     Atomics.store(this.#control, 0, EXIT);
+    this.#releaseStopWaiters(this.#lastGen);
     const worker = this.#worker;
-    if (worker === undefined) return;
-    this.#wakeThread();
-    this.#worker = undefined;
-    this.#exited = worker.terminate().then(
-      () => undefined,
-      () => undefined,
-    );
+    if (worker !== undefined) {
+      this.#wakeThread();
+      this.#worker = undefined;
+      this.#exited = worker.terminate().then(
+        () => undefined,
+        () => undefined,
+      );
+    }
     this.#ownBell.close();
-    this.#releaseStopWaiters(Infinity);
   }
 
   /** Wakes the thread if it sleeps on the consumer flag; a wake that comes late makes its next sleep return at once. */
@@ -206,7 +207,7 @@ export class WorkerReader<T> {
     const wasRunning = this.#running;
     this.#running = false;
     this.#gen = 0;
-    this.#releaseStopWaiters(Infinity);
+    this.#releaseStopWaiters(this.#lastGen);
     this.#worker?.unref();
     if (!this.#disposed() && wasRunning) this.#emitter.emit('error', new ShmError(error.code, error.message));
   }
