@@ -303,6 +303,30 @@ describe('batches in flight between the threads', () => {
   });
 });
 
+describe('a persisted channel', () => {
+  test('{ path }: the thread maps the file too; what was written before the reader started arrives, in order', async () => {
+    const name = uniqueName();
+    const file = path.join(tmp, `${name}.shm`);
+    try {
+      const writer = new Communicator(name, 16384, { side: 'b', path: file });
+      for (let seq = 0; seq < 50; seq++) await writer.write(makeMessage(9, seq, 100));
+      const me = record(new Communicator(name, 16384, { side: 'a', path: file, reader: 'worker' }), false);
+      const checker = new StreamChecker(9, { size: 100 });
+      me.comm.on('data', (d) => checker.push(d));
+      me.comm.startReader();
+      await waitFor(() => checker.next === 50, 'the messages');
+      for (let seq = 50; seq < 100; seq++) await writer.write(makeMessage(9, seq, 100));
+      await waitFor(() => checker.next === 100, 'the later messages');
+      expect(checker.firstProblem).toBeNull();
+      expect(me.errors).toEqual([]);
+      writer.dispose();
+      me.comm.dispose();
+    } finally {
+      Communicator.unlink(name, { path: file });
+    }
+  });
+});
+
 describe('garbage in the ring', () => {
   test('random bytes over unread frames: ERR_CORRUPT from the thread as an error event, later messages arrive', async () => {
     const name = uniqueName();
