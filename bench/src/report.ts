@@ -41,7 +41,7 @@ function workerComparison(m: Measured): string {
   for (const w of m.throughput.filter((r) => r.transport === 'shm-worker')) {
     const e = m.throughput.find((r) => r.transport === 'shm-write' && r.size === w.size);
     if (e === undefined) continue;
-    const mainPerMessage = (r: ThroughputResult): number => median(r.rounds.map((x) => (x.receiverMainPercent / 100) * x.seconds * 1e9 / x.messages));
+    const mainPerMessage = (r: ThroughputResult): number => median(r.rounds.map((x) => (x.receiverMainActiveMs * 1e6) / x.messages));
     rows.push([`throughput ${formatSize(w.size)}`, formatRate(e.messagesPerSecond), formatRate(w.messagesPerSecond), ratio(w.messagesPerSecond, e.messagesPerSecond)]);
     rows.push([`recv main thread per message ${formatSize(w.size)}`, `${mainPerMessage(e).toFixed(0)} ns`, `${mainPerMessage(w).toFixed(0)} ns`, ratio(mainPerMessage(w), mainPerMessage(e))]);
     rows.push([`recv lag p99 ${formatSize(w.size)}`, `${e.lagP99Ms.toFixed(2)} ms`, `${w.lagP99Ms.toFixed(2)} ms`, ratio(w.lagP99Ms, e.lagP99Ms)]);

@@ -112,7 +112,7 @@ async function measureMemcpy(size: number, seconds: number): Promise<ThroughputR
     return {
       messages: copies, bytes: copies * size, seconds: elapsed,
       messagesPerSecond: copies / elapsed, bytesPerSecond: (copies * size) / elapsed,
-      receiverCpuPercent: 100, receiverMainPercent: 100, lagP99Ms: 0, lagMaxMs: 0,
+      receiverCpuPercent: 100, receiverMainPercent: 100, receiverMainActiveMs: elapsed * 1000, lagP99Ms: 0, lagMaxMs: 0,
     };
   } finally {
     await peer.stop();
@@ -154,6 +154,7 @@ function toRound(done: Control, sent: number, size: number, start: bigint): Thro
     bytesPerSecond: (count * size) / seconds,
     receiverCpuPercent: flowing > 0 ? ((done.cpuMicros as number) / 1e6 / flowing) * 100 : 0,
     receiverMainPercent: (done.mainUtilization as number) * 100,
+    receiverMainActiveMs: done.mainActiveMs as number,
     lagP99Ms: (done.lagP99Ns as number) / 1e6,
     lagMaxMs: (done.lagMaxNs as number) / 1e6,
   };

@@ -45,6 +45,8 @@ export interface ThroughputRound {
   receiverCpuPercent: number;
   /** Event-loop utilization of the receiver's main thread while messages flowed, % (performance.eventLoopUtilization). */
   receiverMainPercent: number;
+  /** The receiver main thread's busy time while messages flowed, ms (ELU 'active'; a worker reader's thread is not in it). */
+  receiverMainActiveMs: number;
   /** Event-loop delay in the receiving process while messages flowed. */
   lagP99Ms: number;
   lagMaxMs: number;
