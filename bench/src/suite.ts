@@ -57,7 +57,7 @@ export async function runSuite(o: Options, log: (line: string) => void): Promise
   const errors: BenchError[] = [];
   const features = detectFeatures(o);
   log(`features: ${notes(o, features).features}`);
-  const measured: Measured = { rtt: [], throughput: [], contention: [], idle: null, memory: null, features };
+  const measured: Measured = { rtt: [], throughput: [], contention: [], idle: null, memory: null, features, shmSendApi: o.shmSendApi };
   const guard = async (benchmark: string, run: () => Promise<void>): Promise<void> => {
     try {
       await run();

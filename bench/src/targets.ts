@@ -1,6 +1,7 @@
 // The targets of issue 5, evaluated against one run's results (ratios are within the run); issue
 // 15's are in targets-issue15.ts, and evaluateTargets returns both, each row naming its issue.
 import type { Features } from './features';
+import type { ShmSendApi } from './options';
 import { targetRow } from './target-row';
 import { evaluateIssue15 } from './targets-issue15';
 import type { ContentionResult, IdleResult, MemoryResult, RttResult, TargetRow, ThroughputResult, Transport } from './types';
@@ -13,6 +14,8 @@ export interface Measured {
   idle: IdleResult | null;
   memory: MemoryResult | null;
   features: Features;
+  /** How the "shmlink events" throughput rows sent (--shm-send): issue 15 compares write() with send(). */
+  shmSendApi: ShmSendApi;
 }
 
 const MiB = 1024 * 1024;

@@ -25,7 +25,7 @@ function idleSide(cpuPercent: number): IdleSide {
 }
 
 function measured(parts: Partial<Measured>): Measured {
-  return { rtt: [], throughput: [], contention: [], idle: null, memory: null, features: ALL_FEATURES, ...parts };
+  return { rtt: [], throughput: [], contention: [], idle: null, memory: null, features: ALL_FEATURES, shmSendApi: 'send', ...parts };
 }
 
 function target(m: Measured, id: string): TargetRow {
@@ -57,6 +57,8 @@ describe('issue 15 targets', () => {
     expect(target(m, 'i15-write-vs-send-64').value).toBeCloseTo(10 / 11, 5);
     expect(target(m, 'i15-write-vs-send-64').verdict).toBe('PASS');
     expect(target(m, 'i15-defaults-vs-corked-1k').verdict).toBe('N/A');
+    const viaWrite = target({ ...m, shmSendApi: 'write' }, 'i15-write-vs-send-64');
+    expect(viaWrite).toMatchObject({ verdict: 'N/A', measured: 'N/A: the events rows used write() (--shm-send write)' });
   });
 
   test('copying receive compares the defaults row with the socket and memcpy, send() shown beside', () => {
