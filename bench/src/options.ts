@@ -88,7 +88,7 @@ export function quick(o: Options): Options {
 
 export const HELP = `Usage: pnpm bench [-- flags]
 
-  --quick                a smoke run (~1 min): 1 round, short windows; not for numbers
+  --quick                a smoke run (~30 s): 1 round, short windows; not for numbers
   --only LIST            benchmarks to run, of ${BENCHMARKS.join(',')} (default: all)
   --sizes LIST           message sizes for rtt and throughput, e.g. 64,1k,64k,1m
   --rtt-sizes LIST       round-trip sizes only (default 64,1k)

@@ -24,7 +24,6 @@ export function batchFor(size: number, batchBytes: number): number {
   return Math.max(1, Math.min(1024, Math.floor(batchBytes / size)));
 }
 
-
 /** Transports measured at `size`, in order; those this run lacks (features) are left out. */
 export function throughputTransports(size: number, o: Options, features: Features): Transport[] {
   const transports: Transport[] = ['shm-write', 'shm', 'shm-view'];
