@@ -136,3 +136,24 @@ describe('pnpm bench (tiny run)', () => {
     expect(fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith(`shmlink-bench-${pid}-`))).toEqual([]);
   });
 });
+
+describe('pnpm bench without ZeroMQ', () => {
+  it('says so, leaves ZeroMQ out, reads its targets N/A and still succeeds', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'shmlink-bench-test-'));
+    try {
+      const run = await runCli(['--', '--quick', '--no-zmq', '--only', 'throughput', '--sizes', '64', '--duration', '0.1', '--out', out]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/ZeroMQ: N\/A, zeromq skipped \(--no-zmq\)/);
+      const [file] = fs.readdirSync(out).filter((f) => f.endsWith('.json'));
+      const result = JSON.parse(fs.readFileSync(path.join(out, file!), 'utf8'));
+      expect(result.features.zmq).toEqual({ available: false, detail: 'zeromq skipped (--no-zmq)' });
+      expect(result.throughput.map((r: { transport: string }) => r.transport)).not.toContain('zmq');
+      const zmqTargets = result.targets.filter((t: { id: string }) => t.id.startsWith('i15-zmq-'));
+      expect(zmqTargets.length).toBeGreaterThan(0);
+      for (const t of zmqTargets) expect(t).toMatchObject({ verdict: 'N/A', measured: 'N/A: zeromq skipped (--no-zmq)' });
+      expect(result.errors).toEqual([]);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
