@@ -44,7 +44,7 @@ function notes(o: Options, f: Features): Record<string, string> {
     throughput: `one way, ${o.duration} s per run, from the first write to the last message received, median of ${o.rounds} rounds; ` +
       `sender batches of ${o.batchBytes} bytes (at most 1024 messages); "shmlink events" through ${o.shmSendApi}(), "defaults" with no options, one write() per message, ` +
       `awaiting every ${o.writeAwait}th (or each batch's last); ZeroMQ awaits each send(); receiver event-loop delay by monitorEventLoopDelay (1 ms) and main-thread ELU while messages flow`,
-    memcpy: `memcpy: Buffer.copy of the message size in a loop on one core for ${Math.min(o.duration, 1)} s, 32 MiB source and destination (beyond the caches)`,
+    memcpy: `memcpy: Buffer.copy of the message size in a loop on one core for ${Math.min(o.duration, 1)} s, 32 MiB source and destination, moving on by the size each copy`,
     contention: `contention: ${PING_SIZE} B round trips, ${o.contentionIterations} idle then ${o.contentionIterations} while the peer streams ${STREAM_SIZE / 1024 / 1024} MiB messages back over the same connection`,
     memory: `memory: RSS delta of ${o.memoryCount} communicators (reader started, one message each way) after a warm-up one and a GC`,
   };

@@ -1,7 +1,8 @@
 // The ceiling of a copying receive: Buffer.copy of one message size in a loop on one core, for a
 // number of seconds, in a fresh process like the sinks. Source and destination are 32 MiB each
-// (beyond the caches, as a ring of 8 MiB or more and fresh receive buffers are) and each copy
-// moves on by `size` bytes, so that this is a streaming memcpy, not a copy within the cache.
+// (64 MiB together, twice the development VM's 32 MiB L3; a receive reads a ring of 8 MiB or more
+// into fresh buffers) and each copy moves on by `size` bytes, so that this is a streaming memcpy,
+// not a copy of one buffer that stays in the cache.
 //   memcpy.js <size> <seconds>
 import { arg, fail, send } from './common';
 
