@@ -4,27 +4,33 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { Communicator } from '@shmlink/core';
 import { releaseName, releaseSocketPath, uniqueName, uniqueSocketPath } from './cleanup';
+import type { Features } from './features';
 import type { Options } from './options';
 import { Peer } from './peer';
-import type { Control } from './peers/protocol';
+import { WORKER_READER, type Control } from './peers/protocol';
 import type { IdleResult, IdleSide } from './types';
 import { guarded } from './watchdog';
 
 const CAPACITY = 1024 * 1024;
 const SETTLE_MS = 1000;
 
-export async function runIdle(o: Options): Promise<IdleResult> {
-  const [shm, socket] = await Promise.all([idleShm(o.idleSeconds), idleSocket(o.idleSeconds)]);
-  return { seconds: o.idleSeconds, shm, socket };
+/** The idle peers run side by side over the same window (they sleep: no one competes for a core). */
+export async function runIdle(o: Options, features: Features): Promise<IdleResult> {
+  const s = o.idleSeconds;
+  const [shm, sync, worker, socket] = await Promise.all([
+    idleShm(s, 'shm'), idleShm(s, 'sync'), features.workerReader.available ? idleShm(s, 'shm-worker') : null, idleSocket(s),
+  ]);
+  return { seconds: s, shm, sync, worker, socket };
 }
 
-async function idleShm(seconds: number): Promise<IdleSide> {
+/** An idle peer of `kind` on a fresh channel; this side attached too (with a reader, except for sync). */
+async function idleShm(seconds: number, kind: 'shm' | 'shm-worker' | 'sync'): Promise<IdleSide> {
   const name = uniqueName();
-  const comm = new Communicator(name, CAPACITY, { side: 'a' });
-  const peer = new Peer('idle', ['shm', name, String(CAPACITY), String(seconds), String(SETTLE_MS)]);
+  const comm = new Communicator(name, CAPACITY, kind === 'shm-worker' ? { side: 'a', ...WORKER_READER } : { side: 'a' });
+  const peer = new Peer('idle', [kind, name, String(CAPACITY), String(seconds), String(SETTLE_MS)]);
   try {
     comm.on('error', () => {}); // the peer's report is what counts
-    comm.startReader(); // this side attached too, as in a real conversation
+    if (kind !== 'sync') comm.startReader(); // as in a real conversation
     return await collect(peer, seconds);
   } finally {
     try {

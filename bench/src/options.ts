@@ -1,7 +1,7 @@
 // Command-line flags of the benchmark suite, their defaults and their parsing.
 import path from 'node:path';
 
-export const BENCHMARKS = ['rtt', 'throughput', 'idle', 'memory'] as const;
+export const BENCHMARKS = ['rtt', 'throughput', 'contention', 'idle', 'memory'] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
 
 /** How the shmlink throughput sender queues its messages. */
@@ -32,6 +32,12 @@ export interface Options {
   pollBusy: number;
   /** How the shmlink throughput sender queues messages: send() (no Promise) or write(). */
   shmSendApi: ShmSendApi;
+  /** The "defaults" sender (write() per message) awaits every this-many-th write (fewer when a batch is smaller). */
+  writeAwait: number;
+  /** Whether the ZeroMQ peer runs (when its addon loads). */
+  zmq: boolean;
+  /** Timed small round trips of the contention benchmark, idle and under the stream each. */
+  contentionIterations: number;
   /** `spin` (µs) of receiveSync on both sides of the synchronous round trip. */
   syncSpin: number;
   /** Seconds over which the idle reader's CPU is measured. */
@@ -58,6 +64,9 @@ export function defaults(): Options {
     poll: 200,
     pollBusy: 2000,
     shmSendApi: 'send',
+    writeAwait: 256,
+    zmq: true,
+    contentionIterations: 2000,
     syncSpin: 200,
     idleSeconds: 10,
     memoryCount: 20,
@@ -66,8 +75,20 @@ export function defaults(): Options {
   };
 }
 
+/**
+ * `--quick`: a smoke run of every benchmark in well under a minute. Its numbers are not
+ * measurements (short windows, no rounds): it shows that everything runs. Later flags override it.
+ */
+export function quick(o: Options): Options {
+  return {
+    ...o, rounds: 1, iterations: 1000, warmup: 1000, duration: 0.3, contentionIterations: 200,
+    idleSeconds: 1, memoryCount: 4,
+  };
+}
+
 export const HELP = `Usage: pnpm bench [-- flags]
 
+  --quick                a smoke run (~30 s): 1 round, short windows; not for numbers
   --only LIST            benchmarks to run, of ${BENCHMARKS.join(',')} (default: all)
   --sizes LIST           message sizes for rtt and throughput, e.g. 64,1k,64k,1m
   --rtt-sizes LIST       round-trip sizes only (default 64,1k)
@@ -81,8 +102,12 @@ export const HELP = `Usage: pnpm bench [-- flags]
   --poll US              event-API poll window in µs (default 200, the library's)
   --poll-busy US         event-API poll window of a dense stream in µs (default 2000, the library's;
                          set it to --poll to measure without the wide window)
-  --shm-send API         how the shmlink throughput sender queues: send (default; no Promise,
-                         'drain' as a socket) or write (a Promise per message)
+  --shm-send API         how the "shmlink events" throughput sender queues: send (default; no
+                         Promise, 'drain' as a socket) or write (a Promise per message)
+  --write-await N        the "defaults" sender awaits every N-th write() (default 256; at most
+                         --batch-bytes are queued, so every 4th at 64 KiB, each at 1 MiB)
+  --no-zmq               leave the ZeroMQ peer out
+  --contention-iterations N  small round trips timed idle and under the 1 MiB stream (default 2000)
   --sync-spin US         spin of receiveSync in the synchronous round trip in µs (default 200)
   --idle-seconds S       idle-reader CPU window (default 10)
   --memory-count N       communicators created by the memory benchmark (default 20)
@@ -96,7 +121,8 @@ export class UsageError extends Error {}
 
 /** Parses `argv` (without node and script); returns null when --help was asked for. */
 export function parseArgs(argv: readonly string[]): Options | null {
-  const options = defaults();
+  let options = defaults();
+  if (argv.includes('--quick')) options = quick(options);
   let sizes: number[] | undefined;
   let rttSizes: number[] | undefined;
   let throughputSizes: number[] | undefined;
@@ -113,6 +139,17 @@ export function parseArgs(argv: readonly string[]): Options | null {
       return next;
     };
     switch (flag) {
+      case '--quick':
+        break; // applied before the other flags
+      case '--no-zmq':
+        options.zmq = false;
+        break;
+      case '--write-await':
+        options.writeAwait = parseNumber(flag, value(), 1, 1_000_000, true);
+        break;
+      case '--contention-iterations':
+        options.contentionIterations = parseNumber(flag, value(), 1, 10_000_000, true);
+        break;
       case '--only':
         options.only = parseOnly(value());
         break;

@@ -3,9 +3,10 @@
 import { Communicator } from '@shmlink/core';
 import { closeShmChannel, uniqueName } from './cleanup';
 import { Peer } from './peer';
-import { pollingArgs, type Polling } from './peers/protocol';
+import { WORKER_READER, pollingArgs, type Polling } from './peers/protocol';
 import { connectSocketPeer } from './socket-peer';
 import { FrameParser, encodeFrame } from './socket-framing';
+import { connectZmqPeer } from './zmq-peer';
 
 export interface PingChannel {
   peer: Peer;
@@ -19,11 +20,13 @@ export interface PingChannel {
 
 export const RTT_CAPACITY = 1024 * 1024;
 
-export async function openShmChannel(size: number, polling: Polling): Promise<PingChannel> {
+/** The event API with these poll windows, or with `reader: 'worker'` and no other option. */
+export async function openShmChannel(size: number, reader: Polling | 'worker'): Promise<PingChannel> {
   const name = uniqueName();
   const payload = Buffer.alloc(size, 0x5a);
-  const comm = new Communicator(name, RTT_CAPACITY, { side: 'a', ...polling });
-  const peer = new Peer('echo', ['shm', name, String(RTT_CAPACITY), ...pollingArgs(polling)]);
+  const worker = reader === 'worker';
+  const comm = new Communicator(name, RTT_CAPACITY, worker ? { side: 'a', ...WORKER_READER } : { side: 'a', ...reader });
+  const peer = new Peer('echo', worker ? ['shm-worker', name, String(RTT_CAPACITY)] : ['shm', name, String(RTT_CAPACITY), ...pollingArgs(reader)]);
   const channel: PingChannel = {
     peer,
     send: () => {
@@ -65,6 +68,29 @@ export async function openSocketChannel(size: number): Promise<PingChannel> {
     await close();
     throw err;
   }
+}
+
+/** ZeroMQ PAIR over ipc://: send() per ping (its Promise resolves once queued), an async receive loop. */
+export async function openZmqChannel(size: number): Promise<PingChannel> {
+  const payload = Buffer.alloc(size, 0x5a);
+  const { peer, socket, close } = await connectZmqPeer('echo', ['zmq']);
+  const channel: PingChannel = {
+    peer,
+    send: () => {
+      socket.send(payload).catch((err: Error) => channel.onError(err));
+    },
+    onReply: () => {},
+    onError: () => {},
+    close,
+  };
+  void (async () => {
+    try {
+      for await (const [msg] of socket) channel.onReply(msg!.length);
+    } catch (err) {
+      if (!socket.closed) channel.onError(err as Error);
+    }
+  })();
+  return channel;
 }
 
 export async function openIpcChannel(size: number): Promise<PingChannel> {

@@ -3,26 +3,37 @@
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { releaseName, trackStopper, uniqueName } from './cleanup';
+import type { Features } from './features';
 import type { Options } from './options';
 import { PEERS_DIR, Peer } from './peer';
+import type { SyncSpin } from './peers/protocol';
 import type { PingData } from './peers/sync-ping-worker';
-import { RTT_CAPACITY, openIpcChannel, openShmChannel, openSocketChannel, type PingChannel } from './rtt-channels';
+import { RTT_CAPACITY, openIpcChannel, openShmChannel, openSocketChannel, openZmqChannel, type PingChannel } from './rtt-channels';
 import { concat, percentile, summarize } from './stats';
-import type { BenchError, RttResult, Transport } from './types';
+import { SHM_RTT, type BenchError, type RttResult, type Transport } from './types';
 import { guarded, withWatchdog } from './watchdog';
 
-export const RTT_TRANSPORTS: readonly Transport[] = ['shm', 'sync', 'socket', 'ipc'];
+/** The round-trip transports this run measures, in order (those it lacks are left out). */
+export function rttTransports(features: Features): Transport[] {
+  const transports: Transport[] = ['shm'];
+  if (features.workerReader.available) transports.push('shm-worker');
+  transports.push('sync', 'sync-default', 'socket');
+  if (features.zmq.available) transports.push('zmq');
+  transports.push('ipc');
+  return transports;
+}
 
 /** A measurement that has not finished after this long is abandoned (its peer is killed). */
 function watchdogMs(o: Options): number {
   return 30_000 + (o.warmup + o.iterations) * 5;
 }
 
-export async function runRtt(o: Options, errors: BenchError[], log: (line: string) => void): Promise<RttResult[]> {
+export async function runRtt(o: Options, features: Features, errors: BenchError[], log: (line: string) => void): Promise<RttResult[]> {
   const samples = new Map<string, Float64Array[]>();
+  const transports = rttTransports(features);
   for (let round = 1; round <= o.rounds; round++) {
     for (const size of o.rttSizes) {
-      for (const transport of RTT_TRANSPORTS) {
+      for (const transport of transports) {
         const detail = `${transport} ${size} B round ${round}`;
         try {
           const got = await measure(transport, size, o);
@@ -38,13 +49,13 @@ export async function runRtt(o: Options, errors: BenchError[], log: (line: strin
   }
   const results: RttResult[] = [];
   for (const size of o.rttSizes) {
-    for (const transport of RTT_TRANSPORTS) {
+    for (const transport of transports) {
       const rounds = samples.get(`${transport}/${size}`);
       if (rounds === undefined) continue;
       results.push({
         transport,
         size,
-        capacity: transport === 'shm' || transport === 'sync' ? RTT_CAPACITY : null,
+        capacity: SHM_RTT.includes(transport) ? RTT_CAPACITY : null,
         latencyMicros: summarize(concat(rounds)),
         roundP50Micros: rounds.map((r) => percentile(Float64Array.from(r).sort(), 50)),
       });
@@ -56,15 +67,23 @@ export async function runRtt(o: Options, errors: BenchError[], log: (line: strin
 function measure(transport: Transport, size: number, o: Options): Promise<Float64Array> {
   switch (transport) {
     case 'sync':
-      return measureSync(size, o);
+      return measureSync(size, o, o.syncSpin);
+    case 'sync-default':
+      return measureSync(size, o, 'default');
     case 'shm':
       return measureChannel(() => openShmChannel(size, { poll: o.poll, pollBusy: o.pollBusy }), size, o);
+    case 'shm-worker':
+      return measureChannel(() => openShmChannel(size, 'worker'), size, o);
     case 'socket':
       return measureChannel(() => openSocketChannel(size), size, o);
+    case 'zmq':
+      return measureChannel(() => openZmqChannel(size), size, o);
     case 'ipc':
       return measureChannel(() => openIpcChannel(size), size, o);
     case 'socket-corked':
     case 'shm-view':
+    case 'shm-write':
+    case 'memcpy':
       throw new Error(`${transport} is a throughput variant`);
   }
 }
@@ -79,7 +98,7 @@ async function measureChannel(open: () => Promise<PingChannel>, size: number, o:
 }
 
 /** Sends a ping, waits for its echo, records the time and sends the next ping from the handler. */
-function pingPong(channel: PingChannel, size: number, warmup: number, iterations: number): Promise<Float64Array> {
+export function pingPong(channel: PingChannel, size: number, warmup: number, iterations: number): Promise<Float64Array> {
   return new Promise((resolve, reject) => {
     const samples = new Float64Array(iterations);
     let i = -warmup;
@@ -105,10 +124,10 @@ function pingPong(channel: PingChannel, size: number, warmup: number, iterations
   });
 }
 
-/** receiveSync + writeSync in a worker thread on both sides. */
-async function measureSync(size: number, o: Options): Promise<Float64Array> {
+/** receiveSync + writeSync in a worker thread on both sides, with `spin` or ('default') no options. */
+async function measureSync(size: number, o: Options, spin: SyncSpin): Promise<Float64Array> {
   const name = uniqueName();
-  const peer = new Peer('echo', ['sync', name, String(RTT_CAPACITY), String(o.syncSpin)]);
+  const peer = new Peer('echo', ['sync', name, String(RTT_CAPACITY), String(spin)]);
   const stopFlag = new Int32Array(new SharedArrayBuffer(4));
   let worker: Worker | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -120,7 +139,7 @@ async function measureSync(size: number, o: Options): Promise<Float64Array> {
   try {
     await peer.waitFor('ready');
     const data: PingData = {
-      name, capacity: RTT_CAPACITY, spin: o.syncSpin, size, warmup: o.warmup, iterations: o.iterations, stopFlag,
+      name, capacity: RTT_CAPACITY, spin, size, warmup: o.warmup, iterations: o.iterations, stopFlag,
     };
     const w = new Worker(path.join(PEERS_DIR, 'sync-ping-worker.js'), { workerData: data });
     worker = w;

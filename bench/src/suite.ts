@@ -1,5 +1,7 @@
 // Runs the selected benchmarks one after another and gathers everything the JSON holds.
 import { NAME_PREFIX, cleanupAll, leftovers } from './cleanup';
+import { PING_SIZE, STREAM_SIZE, runContention } from './contention';
+import { detectFeatures, type Features } from './features';
 import { runIdle } from './idle';
 import { describeMachine, describeRevision, type Machine, type Revision } from './machine';
 import { runMemory } from './memory';
@@ -9,7 +11,8 @@ import { evaluateTargets, type Measured } from './targets';
 import { runThroughput } from './throughput';
 import type { BenchError, TargetRow } from './types';
 
-export const SCHEMA = 1;
+/** 2: issue 15's transports, contention, features, targets with their issue. */
+export const SCHEMA = 2;
 
 export interface RunResult extends Measured {
   schema: number;
@@ -19,6 +22,8 @@ export interface RunResult extends Measured {
   machine: Machine;
   revision: Revision;
   parameters: Options;
+  /** The ZeroMQ peer and the worker reader: present or not, and why. */
+  features: Features;
   notes: Record<string, string>;
   targets: TargetRow[];
   errors: BenchError[];
@@ -27,16 +32,20 @@ export interface RunResult extends Measured {
   leftovers: string[];
 }
 
-function notes(o: Options): Record<string, string> {
+function notes(o: Options, f: Features): Record<string, string> {
   return {
+    features: `ZeroMQ: ${f.zmq.available ? f.zmq.detail : `N/A, ${f.zmq.detail}`}; reader 'worker': ${f.workerReader.available ? 'measured' : `N/A, ${f.workerReader.detail}`}`,
     processes: 'every benchmark runs between this process and a forked peer process; transports interleaved in each round',
     ipc: "child_process IPC: process.send with serialization 'advanced' (structured clone; Buffers cross as bytes)",
     socket: 'Unix socket: 4-byte length prefix, pre-built frames, one write() per message ("corked": cork/uncork per batch); ' +
       'the receiver hands out frames as views of the chunk and copies only frames that span chunks',
     rtt: `round trip: next ping sent from the echo handler; event API poll ${o.poll} µs (${o.pollBusy} µs while dense); receiveSync + writeSync in a worker ` +
-      `on both sides, spin ${o.syncSpin} µs; ${o.iterations} timed + ${o.warmup} warm-up per round, rounds pooled`,
+      `on both sides, spin ${o.syncSpin} µs and with default options; ${o.iterations} timed + ${o.warmup} warm-up per round, rounds pooled`,
     throughput: `one way, ${o.duration} s per run, from the first write to the last message received, median of ${o.rounds} rounds; ` +
-      `sender batches of ${o.batchBytes} bytes (at most 1024 messages), shmlink through ${o.shmSendApi}(); receiver event-loop delay by monitorEventLoopDelay (1 ms) while messages flow`,
+      `sender batches of ${o.batchBytes} bytes (at most 1024 messages); "shmlink events" through ${o.shmSendApi}(), "defaults" with no options, one write() per message, ` +
+      `awaiting every ${o.writeAwait}th (or each batch's last); ZeroMQ awaits each send(); receiver event-loop delay by monitorEventLoopDelay (1 ms) and main-thread ELU while messages flow`,
+    memcpy: `memcpy: Buffer.copy of the message size in a loop on one core for ${Math.min(o.duration, 1)} s, 32 MiB source and destination, moving on by the size each copy`,
+    contention: `contention: ${PING_SIZE} B round trips, ${o.contentionIterations} idle then ${o.contentionIterations} while the peer streams ${STREAM_SIZE / 1024 / 1024} MiB messages back over the same connection`,
     memory: `memory: RSS delta of ${o.memoryCount} communicators (reader started, one message each way) after a warm-up one and a GC`,
   };
 }
@@ -46,7 +55,9 @@ export async function runSuite(o: Options, log: (line: string) => void): Promise
   const machine = describeMachine();
   const revision = describeRevision();
   const errors: BenchError[] = [];
-  const measured: Measured = { rtt: [], throughput: [], idle: null, memory: null };
+  const features = detectFeatures(o);
+  log(`features: ${notes(o, features).features}`);
+  const measured: Measured = { rtt: [], throughput: [], contention: [], idle: null, memory: null, features, shmSendApi: o.shmSendApi };
   const guard = async (benchmark: string, run: () => Promise<void>): Promise<void> => {
     try {
       await run();
@@ -59,13 +70,16 @@ export async function runSuite(o: Options, log: (line: string) => void): Promise
     log(`-- ${benchmark}`);
     switch (benchmark) {
       case 'rtt':
-        await guard('rtt', async () => void (measured.rtt = await runRtt(o, errors, log)));
+        await guard('rtt', async () => void (measured.rtt = await runRtt(o, features, errors, log)));
         break;
       case 'throughput':
-        await guard('throughput', async () => void (measured.throughput = await runThroughput(o, errors, log)));
+        await guard('throughput', async () => void (measured.throughput = await runThroughput(o, features, errors, log)));
+        break;
+      case 'contention':
+        await guard('contention', async () => void (measured.contention = await runContention(o, errors, log)));
         break;
       case 'idle':
-        await guard('idle', async () => void (measured.idle = await runIdle(o)));
+        await guard('idle', async () => void (measured.idle = await runIdle(o, features)));
         break;
       case 'memory':
         await guard('memory', async () => void (measured.memory = await runMemory(o)));
@@ -82,7 +96,7 @@ export async function runSuite(o: Options, log: (line: string) => void): Promise
     machine,
     revision,
     parameters: o,
-    notes: notes(o),
+    notes: notes(o, features),
     ...measured,
     targets: evaluateTargets(measured),
     errors,

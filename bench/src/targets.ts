@@ -1,17 +1,30 @@
-// The targets of issue 5, evaluated against one run's results (ratios are within the run).
-import type { IdleResult, MemoryResult, RttResult, TargetRow, ThroughputResult, Transport, Verdict } from './types';
+// The targets of issue 5, evaluated against one run's results (ratios are within the run); issue
+// 15's are in targets-issue15.ts, and evaluateTargets returns both, each row naming its issue.
+import type { Features } from './features';
+import type { ShmSendApi } from './options';
+import { targetRow } from './target-row';
+import { evaluateIssue15 } from './targets-issue15';
+import type { ContentionResult, IdleResult, MemoryResult, RttResult, TargetRow, ThroughputResult, Transport } from './types';
 import { formatBytes, formatSize } from './units';
 
 export interface Measured {
   rtt: RttResult[];
   throughput: ThroughputResult[];
+  contention: ContentionResult[];
   idle: IdleResult | null;
   memory: MemoryResult | null;
+  features: Features;
+  /** How the "shmlink events" throughput rows sent (--shm-send): issue 15 compares write() with send(). */
+  shmSendApi: ShmSendApi;
 }
 
 const MiB = 1024 * 1024;
 
 export function evaluateTargets(m: Measured): TargetRow[] {
+  return [...evaluateIssue5(m), ...evaluateIssue15(m)];
+}
+
+function evaluateIssue5(m: Measured): TargetRow[] {
   const rows: TargetRow[] = [];
   const tp = (transport: Transport, size: number): ThroughputResult | undefined =>
     m.throughput.find((r) => r.transport === transport && r.size === size);
@@ -65,6 +78,6 @@ export function evaluateTargets(m: Measured): TargetRow[] {
 }
 
 function row(id: string, what: string, goal: string, value: number | null, show: (v: number) => string, ok: (v: number) => boolean): TargetRow {
-  const verdict: Verdict = value === null ? 'N/A' : ok(value) ? 'PASS' : 'MISS';
-  return { id, what, goal, value, measured: value === null ? 'not run' : show(value), verdict };
+  return targetRow(5, id, what, goal, value, show, ok);
 }
+

@@ -5,10 +5,11 @@ import { once } from 'node:events';
 import { Communicator } from '@shmlink/core';
 import { closeShmChannel, uniqueName } from './cleanup';
 import { Peer } from './peer';
-import { pollingArgs, type Polling } from './peers/protocol';
+import { WORKER_READER, pollingArgs, type Polling } from './peers/protocol';
 import type { ShmSendApi } from './options';
 import { connectSocketPeer } from './socket-peer';
 import { encodeFrame } from './socket-framing';
+import { connectZmqPeer } from './zmq-peer';
 
 export interface Sender {
   peer: Peer;
@@ -48,6 +49,51 @@ export async function shmSender(size: number, capacity: number, polling: Polling
     sendEnd: () => comm.write(EMPTY),
     close: () => closeShmChannel(peer, comm, name),
   });
+}
+
+/**
+ * shmlink as the README's quick start uses it: no option but the side (or `reader: 'worker'` with
+ * `worker`), copying receive, one write() Promise per message, and an `await` of every
+ * `awaitEvery`-th write (the last of the batch) — what a user who awaits every write now and then gets.
+ */
+export async function shmDefaultSender(size: number, capacity: number, worker: boolean, awaitEvery: number): Promise<Sender> {
+  const name = uniqueName();
+  const payload = Buffer.alloc(size, 0x5a);
+  const options = worker ? { side: 'a' as const, ...WORKER_READER } : { side: 'a' as const };
+  const comm = new Communicator(name, capacity, options);
+  const peer = new Peer('sink', [worker ? 'shm-worker' : 'shm-write', String(size), name, String(capacity)]);
+  return ready({
+    peer,
+    sendBatch: async (count) => {
+      for (let sent = 0; sent < count; ) {
+        let last: Promise<void> | undefined;
+        const n = Math.min(awaitEvery, count - sent);
+        for (let i = 0; i < n; i++) last = comm.write(payload);
+        sent += n;
+        await last;
+      }
+    },
+    sendEnd: () => comm.write(EMPTY),
+    close: () => closeShmChannel(peer, comm, name),
+  });
+}
+
+/**
+ * ZeroMQ PAIR over ipc://: `await socket.send()` per message, the library's documented way (a
+ * send resolves at once while the socket queues; only one send may wait at a time). libzmq's I/O
+ * thread batches what queues up, as a corked socket does. Default options (high-water mark 1000).
+ */
+export async function zmqSender(size: number): Promise<Sender> {
+  const payload = Buffer.alloc(size, 0x5a);
+  const { peer, socket, close } = await connectZmqPeer('sink', ['zmq', String(size)]);
+  return {
+    peer,
+    sendBatch: async (count) => {
+      for (let i = 0; i < count; i++) await socket.send(payload);
+    },
+    sendEnd: () => socket.send(EMPTY),
+    close,
+  };
 }
 
 /**

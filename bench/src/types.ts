@@ -7,11 +7,21 @@ export type { Transport };
 export const TRANSPORT_LABEL: Record<Transport, string> = {
   shm: 'shmlink events',
   'shm-view': 'shmlink events, views',
-  sync: 'shmlink receiveSync',
+  'shm-write': 'shmlink defaults (write(), copies)',
+  'shm-worker': "shmlink reader: 'worker'",
+  sync: 'shmlink receiveSync, spin',
+  'sync-default': 'shmlink receiveSync, defaults',
   socket: 'Unix socket',
   'socket-corked': 'Unix socket, corked',
+  zmq: 'ZeroMQ PAIR ipc://',
   ipc: 'child_process IPC',
+  memcpy: 'memcpy, 1 core (reference)',
 };
+
+/** The shmlink transports of the throughput benchmark (their capacity is capacityFor(size)). */
+export const SHM_THROUGHPUT: readonly Transport[] = ['shm', 'shm-view', 'shm-write', 'shm-worker'];
+/** The shmlink transports of the round trip (capacity RTT_CAPACITY). */
+export const SHM_RTT: readonly Transport[] = ['shm', 'shm-worker', 'sync', 'sync-default'];
 
 export interface RttResult {
   transport: Transport;
@@ -33,6 +43,10 @@ export interface ThroughputRound {
   bytesPerSecond: number;
   /** CPU of the receiving process while messages flowed, % of one core. */
   receiverCpuPercent: number;
+  /** Event-loop utilization of the receiver's main thread while messages flowed, % (performance.eventLoopUtilization). */
+  receiverMainPercent: number;
+  /** The receiver main thread's busy time while messages flowed, ms (ELU 'active'; a worker reader's thread is not in it). */
+  receiverMainActiveMs: number;
   /** Event-loop delay in the receiving process while messages flowed. */
   lagP99Ms: number;
   lagMaxMs: number;
@@ -53,6 +67,21 @@ export interface ThroughputResult {
   lagP99Ms: number;
 }
 
+/** The contention benchmark runs shmlink with default options and the Unix socket. */
+export type ContentionTransport = 'shm-write' | 'socket';
+
+export interface ContentionResult {
+  transport: ContentionTransport;
+  pingSize: number;
+  streamSize: number;
+  /** Small round trips with no other traffic, µs (all rounds pooled). */
+  idleMicros: Summary;
+  /** The same while the peer streams `streamSize` messages back over the same connection, µs. */
+  loadedMicros: Summary;
+  /** What the stream moved while the loaded round trips ran (mean of rounds). */
+  streamBytesPerSecond: number;
+}
+
 export interface IdleSide {
   cpuPercent: number;
   userMicros: number;
@@ -62,7 +91,12 @@ export interface IdleSide {
 
 export interface IdleResult {
   seconds: number;
+  /** An event reader (startReader, default options) with no traffic. */
   shm: IdleSide;
+  /** A worker thread in receiveSync with default options (timeout 100 ms, looped) and no traffic. */
+  sync: IdleSide | null;
+  /** An event reader with reader: 'worker', when the option exists. */
+  worker: IdleSide | null;
   /** The same process with an idle Unix-socket reader instead: Node's own idle cost. */
   socket: IdleSide;
 }
@@ -90,6 +124,8 @@ export interface MemoryResult {
 export type Verdict = 'PASS' | 'MISS' | 'N/A';
 
 export interface TargetRow {
+  /** Which issue set the target (5: the first round, 15: defaults, ZeroMQ, worker reader). */
+  issue: 5 | 15;
   id: string;
   what: string;
   goal: string;

@@ -24,6 +24,23 @@ describe('bench flags', () => {
     expect(() => parseArgs(['--shm-send', 'post'])).toThrow(/--shm-send/);
   });
 
+  it('has a quick mode for smoke runs that later flags refine', () => {
+    const q = parseArgs(['--', '--quick'])!;
+    expect(q).toMatchObject({ rounds: 1, duration: 0.3, iterations: 1000, warmup: 1000, idleSeconds: 1 });
+    expect(q.only).toEqual(defaults().only);
+    expect(parseArgs(['--quick', '--rounds', '2'])!.rounds).toBe(2);
+    expect(parseArgs(['--rounds', '2', '--quick'])!.rounds).toBe(2);
+  });
+
+  it('takes issue 15\'s flags: the defaults sender\'s await interval, ZeroMQ off, contention', () => {
+    expect(defaults()).toMatchObject({ writeAwait: 256, zmq: true, contentionIterations: 2000 });
+    expect(defaults().only).toContain('contention');
+    expect(parseArgs(['--write-await', '64', '--no-zmq', '--contention-iterations', '50', '--only', 'contention'])).toMatchObject({
+      writeAwait: 64, zmq: false, contentionIterations: 50, only: ['contention'],
+    });
+    expect(() => parseArgs(['--write-await', '0'])).toThrow(/--write-await/);
+  });
+
   it('returns null for --help and rejects what it does not know', () => {
     expect(parseArgs(['--help'])).toBeNull();
     expect(() => parseArgs(['--nope'])).toThrow(UsageError);

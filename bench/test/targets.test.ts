@@ -1,3 +1,4 @@
+import { ALL_FEATURES } from '../src/features';
 import { evaluateTargets } from '../src/targets';
 import type { ThroughputResult, Transport } from '../src/types';
 
@@ -11,7 +12,7 @@ function tp(transport: Transport, size: number, bytesPerSecond: number): Through
 }
 
 function target(id: string, throughput: ThroughputResult[]) {
-  const row = evaluateTargets({ rtt: [], throughput, idle: null, memory: null }).find((r) => r.id === id);
+  const row = evaluateTargets({ rtt: [], throughput, contention: [], idle: null, memory: null, features: ALL_FEATURES, shmSendApi: 'send' }).find((r) => r.id === id);
   if (row === undefined) throw new Error(`no target ${id}`);
   return row;
 }

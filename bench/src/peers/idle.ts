@@ -1,10 +1,15 @@
 // Idle receiver: attaches a reader that gets no messages and reports the CPU its whole process
 // used over a window (after a settling pause).
-//   idle.js shm <name> <capacity> <seconds> <settleMs>  |  idle.js socket <path> <seconds> <settleMs>
+//   idle.js shm|shm-worker <name> <capacity> <seconds> <settleMs>   event reader (default options / reader: 'worker')
+//   idle.js sync <name> <capacity> <seconds> <settleMs>             a worker in receiveSync, default options
+//   idle.js socket <path> <seconds> <settleMs>
 import net from 'node:net';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import { Communicator } from '@shmlink/core';
 import { arg, fail, isStopping, onStop, ownName, send } from './common';
+import { WORKER_READER } from './protocol';
 
 async function measure(seconds: number, settleMs: number): Promise<void> {
   await sleep(settleMs);
@@ -16,14 +21,31 @@ async function measure(seconds: number, settleMs: number): Promise<void> {
   send({ type: 'done', userMicros: cpu.user, systemMicros: cpu.system, elapsedMicros });
 }
 
-function idleShm(): [number, number] {
+function idleShm(worker: boolean): [number, number] {
   const name = arg(1);
   ownName(name);
-  const comm = new Communicator(name, Number(arg(2)), { side: 'b' });
+  const comm = new Communicator(name, Number(arg(2)), worker ? { side: 'b', ...WORKER_READER } : { side: 'b' });
   onStop(() => comm.dispose());
   comm.on('error', fail);
   comm.on('data', () => fail(new Error('the idle reader received a message')));
   comm.startReader();
+  return [Number(arg(3)), Number(arg(4))];
+}
+
+/** The synchronous round trip's echo worker with default options: with no traffic it only waits. */
+function idleSync(): [number, number] {
+  const name = arg(1);
+  ownName(name);
+  const stopFlag = new Int32Array(new SharedArrayBuffer(4));
+  const worker = new Worker(path.join(__dirname, 'sync-echo-worker.js'), {
+    workerData: { name, capacity: Number(arg(2)), spin: 'default', stopFlag },
+  });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  onStop(async () => {
+    Atomics.store(stopFlag, 0, 1);
+    await exited;
+  });
+  worker.on('error', fail);
   return [Number(arg(3)), Number(arg(4))];
 }
 
@@ -41,7 +63,8 @@ function idleSocket(): [number, number] {
 
 try {
   const transport = arg(0);
-  const [seconds, settleMs] = transport === 'shm' ? idleShm() : transport === 'socket' ? idleSocket() : [NaN, NaN];
+  const start = { shm: () => idleShm(false), 'shm-worker': () => idleShm(true), sync: idleSync, socket: idleSocket }[transport];
+  const [seconds, settleMs] = start === undefined ? [NaN, NaN] : start();
   if (Number.isNaN(seconds)) throw new Error(`idle: unsupported transport ${transport}`);
   send({ type: 'ready' });
   measure(seconds, settleMs).catch(fail);

@@ -3,11 +3,13 @@
 // within 100 ms (terminating a worker inside a native wait is not safe; see the bench README).
 import { parentPort, workerData } from 'node:worker_threads';
 import { Communicator } from '@shmlink/core';
+import type { SyncSpin } from './protocol';
 
 export interface PingData {
   name: string;
   capacity: number;
-  spin: number;
+  /** 'default': no spin option anywhere. */
+  spin: SyncSpin;
   size: number;
   warmup: number;
   iterations: number;
@@ -20,13 +22,14 @@ const ECHO_TIMEOUT_MS = 10_000;
 function receive(comm: Communicator, ping: number): Buffer | null {
   const deadline = performance.now() + ECHO_TIMEOUT_MS;
   for (;;) {
-    const reply = comm.receiveSync({ timeout: 100, spin });
+    const reply = comm.receiveSync(receiveOptions);
     if (reply !== null || Atomics.load(stopFlag, 0) !== 0) return reply;
     if (performance.now() > deadline) throw new Error(`no echo within ${ECHO_TIMEOUT_MS} ms (ping ${ping})`);
   }
 }
 
-const comm = new Communicator(name, capacity, { side: 'a', spin });
+const receiveOptions = spin === 'default' ? { timeout: 100 } : { timeout: 100, spin };
+const comm = new Communicator(name, capacity, spin === 'default' ? { side: 'a' } : { side: 'a', spin });
 try {
   const payload = Buffer.alloc(size, 0x5a);
   const samples = new Float64Array(iterations);

@@ -34,7 +34,7 @@ export interface CommunicatorOptions<T = Buffer> {
    *  the ring's futex, parses (and, for the built-in codecs, decodes) batches off this thread and
    *  hands them over transferred, not cloned — for an app whose event loop is its UI (Electron's
    *  main process). 'data' events, order, backpressure, peer events and dispose() behave the same;
-   *  not with receive: 'view'. Costs round-trip latency and total CPU: docs/decisions.md §34. */
+   *  not with receive: 'view'. Costs round-trip latency and total CPU: docs/decisions.md §35. */
   reader?: 'event-loop' | 'worker';
   /** send() returns false once this many bytes wait to be committed. Default: the ring size of
    *  the half this side writes. */

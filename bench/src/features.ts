@@ -1,0 +1,46 @@
+// What this run can measure beyond the core set, detected once: the ZeroMQ peer (an optional
+// addon) and the `reader: 'worker'` option (added to @shmlink/core by issue 15). Whatever is
+// missing is reported N/A with the reason; the rest of the bench runs as usual.
+import { Communicator, isShmError } from '@shmlink/core';
+import { releaseName, uniqueName } from './cleanup';
+import type { Options } from './options';
+import { WORKER_READER } from './peers/protocol';
+import { loadZmq, type Availability } from './zmq';
+
+export type { Availability };
+
+export interface Features {
+  zmq: Availability;
+  workerReader: Availability;
+}
+
+export function detectFeatures(o: Options): Features {
+  return {
+    zmq: o.zmq ? loadZmq().availability : { available: false, detail: 'zeromq skipped (--no-zmq)' },
+    workerReader: detectWorkerReader(),
+  };
+}
+
+/**
+ * Opens a small communicator with `reader: 'worker'`. A core without the option rejects the unknown
+ * key with a coded error before it creates anything; that (or any coded error) means N/A.
+ */
+export function detectWorkerReader(extra: object = WORKER_READER): Availability {
+  const name = uniqueName();
+  try {
+    const comm = new Communicator(name, 64 * 1024, { side: 'a', ...extra });
+    comm.dispose();
+    return { available: true, detail: "@shmlink/core accepts reader: 'worker'" };
+  } catch (err) {
+    if (!isShmError(err)) throw err;
+    return { available: false, detail: `@shmlink/core rejects reader: 'worker' (${err.code}: ${err.message})` };
+  } finally {
+    releaseName(name);
+  }
+}
+
+/** Every feature present: what the unit tests of target logic start from. */
+export const ALL_FEATURES: Features = {
+  zmq: { available: true, detail: 'assumed' },
+  workerReader: { available: true, detail: 'assumed' },
+};
