@@ -1,12 +1,13 @@
 'use strict';
-// reader: 'event-loop' against reader: 'worker', in one run, alternating (docs/decisions.md, "A
-// background reader thread"). Plain JavaScript beside the bench, not part of `pnpm bench`:
+// reader: 'event-loop' against reader: 'worker', in one run, alternating (docs/decisions.md §35).
+// Plain JavaScript beside the bench (whose own report has a shorter comparison):
 //
 //   node scripts/pnpm.js run build && node bench/reader-thread.js [--rounds 3] [--count 200000] [--rtt 5000]
 //
 // This process is the measured receiver; a forked peer sends (throughput) or echoes (round trip).
-// Per mode and size: throughput; the main thread's CPU per message (its own line in
-// /proc/self/task, Linux — process.cpuUsage() would add the reader thread's); the whole process's
+// Per mode and size (64 B, 1 KiB, 64 KiB, 1 MiB, a small JSON object): throughput; the main
+// thread's CPU per message (/proc/self/task/<pid>/schedstat, Linux — process.cpuUsage() would add
+// the reader thread's); the whole process's
 // CPU per message; event-loop utilisation; event-loop lag (a 1 ms interval timer's lateness, p99
 // and max) while messages flow; and the round trip p50/p99 at 64 B with both sides in the mode.
 // Ratios are worker / event-loop within the same round; the table shows medians over rounds.
@@ -175,13 +176,13 @@ async function main() {
   const rounds = arg('rounds', 3);
   const count = arg('count', 200_000);
   const rttSamples = arg('rtt', 5000);
-  const sizes = [64, 1024, 65536, 'json'];
+  const sizes = [64, 1024, 65536, 1048576, 'json'];
   const child = fork(__filename, ['--peer'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const results = {}; // key -> mode -> [values per round]
   const put = (key, mode, value) => (((results[key] ??= {})[mode] ??= []).push(value));
   for (let round = 0; round < rounds; round++) {
     for (const size of sizes) {
-      const n = size === 65536 ? Math.max(1000, Math.floor(count / 50)) : count;
+      const n = size === 65536 ? Math.max(1000, Math.floor(count / 50)) : size === 1048576 ? Math.max(200, Math.floor(count / 1000)) : count;
       // Alternating which mode goes first, so that neither always meets a warmer machine.
       for (const mode of round % 2 === 0 ? MODES : [...MODES].reverse()) {
         const r = await throughput(child, mode, size, n);

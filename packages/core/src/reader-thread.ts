@@ -11,7 +11,7 @@ import { DRAIN_WINDOW } from './event-reader';
 import { Half } from './half';
 import { PeerWatcher, type PeerEvent } from './peer';
 import { PollWindow } from './poll-window';
-import { CONSUMER, HEAD_OFFSET, PartyState } from './ring-descriptor';
+import { CONSUMER, HEAD_OFFSET, PartyState, TAIL_OFFSET } from './ring-descriptor';
 import { RingReader } from './ring-reader';
 import { WaitStrategy } from './wait-strategy';
 import { EXIT, type BatchMessage, type ErrorInfo, type FromReaderThread, type ReaderThreadData, type StartMessage } from './reader-thread-protocol';
@@ -108,10 +108,10 @@ function run(gen: number, half: Half, peer: PeerWatcher, dataWait: WaitStrategy,
     return true;
   };
   let posted = reader.batchTarget();
-  // At most two batches in flight: one being delivered, the next one parsed and waiting. Beyond
-  // that, whatever arrives is left in the ring to go out as one larger batch once the event loop
-  // reached `older` (it wakes this thread after each batch): a thread that keeps up with the peer
-  // would otherwise post many small batches, each costing a message and a wake-up on both threads.
+  // Two batches in flight (one being delivered, the next one parsed and waiting), then whatever
+  // arrives is left in the ring to go out as one larger batch once the event loop reached `older`
+  // (it wakes this thread after each batch): a thread that keeps up with the peer would otherwise
+  // post many small batches, each costing a message and a wake-up on both threads.
   let older: number | null = null;
   const caughtUp = (): boolean => {
     if (older === null) return true;
@@ -120,7 +120,11 @@ function run(gen: number, half: Half, peer: PeerWatcher, dataWait: WaitStrategy,
     older = null;
     return true;
   };
-  const ready = (): boolean => !live() || (caughtUp() && reader.hasData()) || checkPeer(false);
+  // ... unless a full batch waits already (large messages, or a producer outpacing the event
+  // loop): holding that back buys no coalescing and only stalls the pipeline.
+  const fullBatchWaiting = (): boolean => (half.load(TAIL_OFFSET) - posted + half.wrap) % half.wrap >= DRAIN_WINDOW;
+  const mayDrain = (): boolean => caughtUp() || fullBatchWaiting();
+  const ready = (): boolean => !live() || (mayDrain() && reader.hasData()) || checkPeer(false);
   let force = true;
   while (live()) {
     checkPeer(force);
@@ -130,7 +134,7 @@ function run(gen: number, half: Half, peer: PeerWatcher, dataWait: WaitStrategy,
       events = [];
     }
     let now = performance.now();
-    if (caughtUp()) {
+    if (mayDrain()) {
       const { messages, ends, error } = reader.drain(DRAIN_WINDOW);
       const target = reader.batchTarget();
       if (messages.length > 0 || error !== undefined || target !== posted) {
