@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The test step of `npm run verify`: jest on this machine, then the native package's test files in
-// a real Windows Node under wine (packages/native/scripts/test-windows.js), which says why it was
+// The test step of `npm run verify`: jest on this machine, then the Windows suite (the packages',
+// the demos' and a tiny bench's test files) in a real Windows Node under wine (packages/native/scripts/test-windows.js), which says why it was
 // skipped when wine64 or mingw-w64 is missing instead of failing. Exits non-zero if either failed.
 'use strict';
 const { spawnSync } = require('node:child_process');

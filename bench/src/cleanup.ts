@@ -24,11 +24,19 @@ export function uniqueName(): string {
   return name;
 }
 
-/** A Unix-socket path unique to this run, removed at the end. */
-export function uniqueSocketPath(): string {
+/** A socket file path unique to this run (a Unix socket; ZeroMQ's ipc:// on every platform), removed at the end. */
+export function uniqueSocketFile(): string {
   const file = path.join(os.tmpdir(), `shmlink-bench-${process.pid}-${++counter}.sock`);
   socketPaths.add(file);
   return file;
+}
+
+/**
+ * Where the socket baseline listens, unique to this run: a Unix socket file, or on Windows a named
+ * pipe (`\\.\pipe\...`, Node's local stream transport there; no file to remove).
+ */
+export function uniqueSocketPath(): string {
+  return process.platform === 'win32' ? `\\\\.\\pipe\\shmlink-bench-${process.pid}-${++counter}` : uniqueSocketFile();
 }
 
 export function trackChild(child: ChildProcess): void {
@@ -58,7 +66,7 @@ export async function closeShmChannel(peer: { stop(): Promise<void> }, comm: { d
 }
 
 export function releaseSocketPath(file: string): void {
-  fs.rmSync(file, { force: true });
+  if (!file.startsWith('\\\\.\\pipe\\')) fs.rmSync(file, { force: true }); // a named pipe goes with its server
   socketPaths.delete(file);
 }
 

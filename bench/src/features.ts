@@ -2,10 +2,10 @@
 // addon) and the `reader: 'worker'` option (added to @shmlink/core by issue 15). Whatever is
 // missing is reported N/A with the reason; the rest of the bench runs as usual.
 import { Communicator, isShmError } from '@shmlink/core';
-import { releaseName, uniqueName } from './cleanup';
+import { releaseName, releaseSocketPath, uniqueName, uniqueSocketFile } from './cleanup';
 import type { Options } from './options';
 import { WORKER_READER } from './peers/protocol';
-import { loadZmq, type Availability } from './zmq';
+import { loadZmq, zmqModule, type Availability } from './zmq';
 
 export type { Availability };
 
@@ -19,6 +19,25 @@ export function detectFeatures(o: Options): Features {
     zmq: o.zmq ? loadZmq().availability : { available: false, detail: 'zeromq skipped (--no-zmq)' },
     workerReader: detectWorkerReader(),
   };
+}
+
+/**
+ * Whether ZeroMQ, loaded, can bind ipc:// here: on Windows libzmq needs AF_UNIX for it, which
+ * wine does not provide ("address family not supported"). Not: N/A with the reason.
+ */
+export async function probeZmqIpc(loaded: Availability): Promise<Availability> {
+  if (!loaded.available) return loaded;
+  const file = uniqueSocketFile();
+  const socket = new (zmqModule().Pair)({ linger: 0 });
+  try {
+    await socket.bind(`ipc://${file}`);
+    return loaded;
+  } catch (err) {
+    return { available: false, detail: `zeromq loaded but cannot bind ipc:// here: ${(err as Error).message}` };
+  } finally {
+    socket.close();
+    releaseSocketPath(file);
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // Runs the selected benchmarks one after another and gathers everything the JSON holds.
 import { NAME_PREFIX, cleanupAll, leftovers } from './cleanup';
 import { PING_SIZE, STREAM_SIZE, runContention } from './contention';
-import { detectFeatures, type Features } from './features';
+import { detectFeatures, probeZmqIpc, type Features } from './features';
 import { runIdle } from './idle';
 import { describeMachine, describeRevision, type Machine, type Revision } from './machine';
 import { runMemory } from './memory';
@@ -46,7 +46,14 @@ function notes(o: Options, f: Features): Record<string, string> {
       `awaiting every ${o.writeAwait}th (or each batch's last); ZeroMQ awaits each send(); receiver event-loop delay by monitorEventLoopDelay (1 ms) and main-thread ELU while messages flow`,
     memcpy: `memcpy: Buffer.copy of the message size in a loop on one core for ${Math.min(o.duration, 1)} s, 32 MiB source and destination, moving on by the size each copy`,
     contention: `contention: ${PING_SIZE} B round trips, ${o.contentionIterations} idle then ${o.contentionIterations} while the peer streams ${STREAM_SIZE / 1024 / 1024} MiB messages back over the same connection`,
-    memory: `memory: RSS delta of ${o.memoryCount} communicators (reader started, one message each way) after a warm-up one and a GC`,
+    memory: `memory: RSS delta of ${o.memoryCount} communicators (reader started, one message each way) after a warm-up one and a GC` +
+      (process.platform === 'linux' ? '' : '; its split into shared region and private memory reads Linux /proc: N/A here (0)'),
+    ...(process.platform === 'win32'
+      ? {
+          windows: 'Windows: the "Unix socket" rows run over a named pipe (\\\\.\\pipe\\...), the nearest Node transport there; ' +
+            'ZeroMQ keeps ipc:// (a socket file). Numbers measured in Windows Node under wine are wine\'s, not Windows\'',
+        }
+      : {}),
   };
 }
 
@@ -55,7 +62,8 @@ export async function runSuite(o: Options, log: (line: string) => void): Promise
   const machine = describeMachine();
   const revision = describeRevision();
   const errors: BenchError[] = [];
-  const features = detectFeatures(o);
+  const detected = detectFeatures(o);
+  const features = { ...detected, zmq: await probeZmqIpc(detected.zmq) };
   log(`features: ${notes(o, features).features}`);
   const measured: Measured = { rtt: [], throughput: [], contention: [], idle: null, memory: null, features, shmSendApi: o.shmSendApi };
   const guard = async (benchmark: string, run: () => Promise<void>): Promise<void> => {

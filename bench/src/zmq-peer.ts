@@ -2,7 +2,7 @@
 // socket-peer.ts): this side binds, the peer connects; the hello (ZMQ_HELLO) crosses before the
 // measurement, so that no timed message waits for the connection.
 import type * as Zmq from 'zeromq';
-import { releaseSocketPath, uniqueSocketPath } from './cleanup';
+import { releaseSocketPath, uniqueSocketFile } from './cleanup';
 import { Peer } from './peer';
 import { guarded } from './watchdog';
 import { ZMQ_HELLO, zmqModule } from './zmq';
@@ -16,7 +16,7 @@ export interface ZmqPeer {
 /** Binds a fresh ipc:// address, starts `role` with `args` plus that address, and waits until it is connected. */
 export async function connectZmqPeer(role: string, args: readonly string[]): Promise<ZmqPeer> {
   const zmq = zmqModule();
-  const file = uniqueSocketPath();
+  const file = uniqueSocketFile();
   const address = `ipc://${file}`;
   // linger 0: a closed socket drops what it still holds instead of keeping the process alive.
   const socket = new zmq.Pair({ linger: 0 });

@@ -14,6 +14,8 @@ onStop(() => {
 /** Kernel-side resident set by kind (Linux /proc/self/status), in bytes; zeros elsewhere. */
 function residentByKind(): { rssAnon: number; rssFile: number; rssShmem: number } {
   const out = { rssAnon: 0, rssFile: 0, rssShmem: 0 };
+  // Only on Linux: under wine, Windows Node would read the Linux /proc of wine's own process.
+  if (process.platform !== 'linux') return out;
   try {
     const status = fs.readFileSync('/proc/self/status', 'utf8');
     for (const [key, field] of [['RssAnon', 'rssAnon'], ['RssFile', 'rssFile'], ['RssShmem', 'rssShmem']] as const) {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Region } from '@shmlink/native';
 
@@ -60,6 +61,21 @@ it('runs a scripted conversation with an answering partner and exits cleanly', a
   expect(r.stdout).toContain('< Received "ping one"');
   expect(r.stdout).toContain('< Received "ping two"');
   expect(r.stdout).toMatch(/peer connected/);
+});
+
+it('`pnpm demo`: the root package.json\'s command line, exits 0 with every line answered (the Windows suite runs it in Windows Node)', async () => {
+  const script = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.demo!;
+  // "node demos/console/dist/main.js <flags> < /dev/null": the flags, quoted words unquoted.
+  const flags = script.slice(script.indexOf('main.js') + 'main.js'.length, script.lastIndexOf('<'));
+  const args = [...flags.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+  expect(args).toContain('--partner');
+  const said = args.filter((_, i) => args[i - 1] === '--say');
+  expect(said.length).toBeGreaterThan(0);
+  // A name of our own: the demo's default is one name for the whole machine.
+  const r = await run([...args, '--name', name], '');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  for (const line of said) expect(r.stdout).toContain(`< Received "${line}"`);
 });
 
 it('prints usage for --help and exits 2 on bad flags', async () => {

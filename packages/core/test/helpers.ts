@@ -2,6 +2,7 @@
 // fixtures/peer.js, and small waiting helpers.
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Communicator, type CommunicatorOptions, type PeerEvent } from '@shmlink/core';
 import { Region, type ShmError } from '@shmlink/native';
@@ -60,21 +61,27 @@ export async function cleanup(): Promise<void> {
   racers.clear();
   for (const name of names) {
     Region.unlinkIfExists(name);
-    for (const file of filesOf(name)) fs.rmSync(path.join(SHM_DIR, file), { force: true });
+    if (process.platform !== 'win32') for (const file of filesOf(name)) fs.rmSync(path.join(SHM_DIR, file), { force: true });
   }
   names.clear();
 }
 
 const SHM_DIR = '/dev/shm';
 
-/** What exists in /dev/shm for the region `name`: the region and any object named after it ('name@...'). */
+/**
+ * What exists of the region `name`: the region and any object named after it ('name@...'). Linux:
+ * the entries in /dev/shm (doorbell FIFOs included). Windows has no such directory: its named
+ * objects go with their last handle, and Region.list() reports the regions still alive.
+ */
 export function filesOf(name: string): string[] {
-  return fs.readdirSync(SHM_DIR).filter((f) => f === name || f.startsWith(`${name}@`));
+  const all = process.platform === 'win32' ? Region.list(name) : fs.readdirSync(SHM_DIR);
+  return all.filter((f) => f === name || f.startsWith(`${name}@`));
 }
 
-/** Shared-memory objects of this test process still present in /dev/shm. */
+/** Shared-memory objects of this test process still present (see filesOf). */
 export function leftovers(): string[] {
-  return fs.readdirSync(SHM_DIR).filter((f) => f.startsWith(PREFIX));
+  const all = process.platform === 'win32' ? Region.list(PREFIX) : fs.readdirSync(SHM_DIR);
+  return all.filter((f) => f.startsWith(PREFIX));
 }
 
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -151,6 +158,7 @@ export class Peer {
   #next = 0;
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #exitStatus: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  #thaw: string | undefined;
 
   private constructor(child: ChildProcess) {
     this.child = child;
@@ -237,6 +245,39 @@ export class Peer {
 
   peerEvents(): string[] {
     return this.events.filter((e) => e.event === 'peer').map((e) => e.type!);
+  }
+
+  /**
+   * Stops the peer until resume(): SIGSTOP where there is one. Windows has no signal that stops a
+   * process, so there the peer blocks its own event loop — where all its channel work runs — until
+   * resume() creates the file it polls (fixtures/peer.js 'freeze'); resolved once it is blocked.
+   * Takes effect between two turns of the peer's event loop, not inside one, as SIGSTOP may.
+   */
+  async pause(): Promise<void> {
+    if (process.platform !== 'win32') {
+      this.child.kill('SIGSTOP');
+      return;
+    }
+    this.#thaw = path.join(os.tmpdir(), `shmlink-thaw-${this.pid}-${++this.#next}`);
+    const frozen = `${this.#thaw}.frozen`;
+    void this.call('freeze', { thaw: this.#thaw });
+    await waitFor(() => fs.existsSync(frozen), 'the peer to freeze');
+  }
+
+  resume(): void {
+    if (process.platform !== 'win32') {
+      this.child.kill('SIGCONT');
+      return;
+    }
+    if (this.#thaw === undefined) return;
+    fs.writeFileSync(this.#thaw, '');
+    const thaw = this.#thaw;
+    this.#thaw = undefined;
+    // The peer removes it as it thaws; a peer killed while frozen leaves it to us.
+    void this.exited.then(() => {
+      fs.rmSync(thaw, { force: true });
+      fs.rmSync(`${thaw}.frozen`, { force: true });
+    });
   }
 
   /** Ends the process (SIGKILL by default) and waits until it is gone. */

@@ -122,6 +122,9 @@ test('stale once its processes are gone, corrupt with each broken field named, n
   const peerA = await Peer.start({ name, capacity, options: { side: 'a' }, start: true });
   const peerB = await Peer.start({ name, capacity, options: { side: 'b' }, start: true });
   expect(inspect(name)!.health).toBe('healthy');
+  // Held here, so that the region outlives its processes on Windows too (there it goes with its
+  // last handle, decisions §27); it attaches nothing, so it is no live party.
+  const holder = Region.open(name);
   await peerA.kill();
   await peerB.kill();
   const stale = inspect(name)!;
@@ -129,12 +132,10 @@ test('stale once its processes are gone, corrupt with each broken field named, n
   expect(stale.livePids).toEqual([]);
   expect(stale.halves[0]!.producer).toMatchObject({ state: 'attached', alive: false });
 
-  const region = Region.open(name);
-  region.store(capacity / 2 + 12, 999); // ringSize of half b
-  region.store(64, 8); // tail of half a: ahead of head by 8 — fine
-  region.store(128, 16); // head of half a: past the tail, so used wraps to more than a ring
-  region.store(76, 7); // producerState of half a
-  region.close();
+  holder.store(capacity / 2 + 12, 999); // ringSize of half b
+  holder.store(64, 8); // tail of half a: ahead of head by 8 — fine
+  holder.store(128, 16); // head of half a: past the tail, so used wraps to more than a ring
+  holder.store(76, 7); // producerState of half a
   const corrupt = inspect(name)!;
   expect(corrupt.health).toBe('corrupt');
   expect(corrupt.problems).toEqual([
@@ -144,7 +145,9 @@ test('stale once its processes are gone, corrupt with each broken field named, n
   ]);
 
   const plain = uniqueName();
-  Region.create(plain, 4096).close();
+  const plainRegion = Region.create(plain, 4096);
   expect(inspect(plain)).toBeNull();
-  Region.unlink(plain);
+  plainRegion.close();
+  Region.unlinkIfExists(plain);
+  holder.close();
 });

@@ -41,6 +41,10 @@ describe('dispose()', () => {
     // 1000-byte messages are fragmented in a 1792-byte ring: the write cut by dispose() is half-written.
     const writes = Array.from({ length: 30 }, (_, seq) => me.comm.write(makeMessage(7, seq, 1000)));
     await sleep(20);
+    // On Linux unread data keeps the name alive for a late reader. A Windows region goes with its
+    // last handle (decisions §27; { path } is the way to outlive every process): there the late
+    // reader can only come while someone holds it, which this handle does.
+    const holder = process.platform === 'win32' ? Region.open(name) : undefined;
     me.comm.dispose();
     const outcomes = await settle(writes);
     const committed = committedPrefix(outcomes);
@@ -48,9 +52,9 @@ describe('dispose()', () => {
     expect(committed).toBeLessThan(writes.length);
     for (const o of outcomes.slice(committed)) expect(o).toEqual({ ok: false, code: 'ERR_CLOSED' });
 
-    // Unread data keeps the name alive for a late reader.
     expect(filesOf(name)).toContain(name);
     const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 7, size: 1000 }, start: true });
+    holder?.close();
     await peer.call('received', { count: committed });
     await sleep(300);
     let stats = await peer.stats();
@@ -255,24 +259,34 @@ describe('what dispose() releases', () => {
 
   test('1,000 communicators created and disposed without starting, in one synchronous loop under ulimit -n 128: no name left, no descriptor or mapping kept', async () => {
     const prefix = `${uniqueName()}-`;
-    const child = spawn('sh', ['-c', `ulimit -n 128 && exec "${process.execPath}" "${path.join(FIXTURES, 'dispose-loop.js')}" ${prefix} 1000`], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const loop = path.join(FIXTURES, 'dispose-loop.js');
+    // Windows has no ulimit: there the fixture counts the process's handles itself
+    // (fixtures/dispose-loop.js), and a kept mapping would keep its name listed.
+    const child =
+      process.platform === 'win32'
+        ? fork(loop, [prefix, '1000'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+        : spawn('sh', ['-c', `ulimit -n 128 && exec "${process.execPath}" "${loop}" ${prefix} 1000`], {
+            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          });
     let report: { before: { fds: number; mappings: number }; after: { fds: number; mappings: number }; done: number; error: string | null } | undefined;
     child.on('message', (m: typeof report) => (report = m));
     const [code] = (await once(child, 'exit')) as [number | null];
-    const left = fs.readdirSync('/dev/shm').filter((f) => f.startsWith(prefix));
-    for (const f of left) fs.rmSync(path.join('/dev/shm', f), { force: true });
+    const left = process.platform === 'win32' ? Region.list(prefix) : fs.readdirSync('/dev/shm').filter((f) => f.startsWith(prefix));
+    if (process.platform !== 'win32') for (const f of left) fs.rmSync(path.join('/dev/shm', f), { force: true });
     expect({ code, error: report?.error }).toEqual({ code: 0, error: null });
     expect(report!.done).toBe(1000);
     expect(left).toEqual([]);
-    expect(report!.after.fds).toBeLessThanOrEqual(report!.before.fds);
+    if (process.platform !== 'win32') expect(report!.after.fds).toBeLessThanOrEqual(report!.before.fds);
     expect(report!.after.mappings).toBe(0);
   });
 
   test('the mapping goes at dispose(), though the writer and the reader worked through views of it', async () => {
     const name = uniqueName();
-    const mapped = (): boolean => fs.readFileSync('/proc/self/maps', 'utf8').includes(`/dev/shm/${name}`);
+    // Linux: /proc/self/maps. Windows has no such list, but a mapped view keeps its section — and
+    // so its name — alive: once the peer is gone, the name is listed exactly while this process
+    // still maps the region.
+    const mapped = (): boolean =>
+      process.platform === 'win32' ? Region.list(name).includes(name) : fs.readFileSync('/proc/self/maps', 'utf8').includes(`/dev/shm/${name}`);
     const me = record(new Communicator(name, 65536, { side: 'a', receive: 'view' }));
     const peer = await Peer.start({ name, capacity: 65536, options: { side: 'b' }, echo: true, start: true });
     me.comm.startReader();
@@ -282,6 +296,7 @@ describe('what dispose() releases', () => {
     });
     await me.comm.write('there and back');
     await waitFor(() => lent !== undefined, 'the echo');
+    if (process.platform === 'win32') await peer.kill();
     expect(mapped()).toBe(true);
     me.comm.dispose();
     expect(lent!.length).toBe(0); // a lent view kept past dispose() is empty, not stale

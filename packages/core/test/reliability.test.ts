@@ -82,13 +82,13 @@ describe('a reader that goes away in the middle of a fragmented message', () => 
       const writing = writer.write({ seed: 21, count: 4, size });
       // The first commit fills the ring with the first fragments; then the writer waits for space.
       await waitFor(() => region.load(TAIL) > 30_000, 'the first fragments');
-      writer.child.kill('SIGSTOP');
+      await writer.pause();
       const first = await startReader({ name, capacity, options: { side: 'b', path: file }, seed: 21, size }, path.join(tmp, `${name}-1.log`));
       // It takes every fragment published and gives their space back (the writer needs it).
       await waitFor(() => region.load(HEAD) !== 0, "the first reader's head");
       if (how === 'killed') await kill(first);
       else await dispose(first);
-      writer.child.kill('SIGCONT');
+      writer.resume();
       const second = await startReader({ name, capacity, options: { side: 'b', path: file }, seed: 21, size }, path.join(tmp, `${name}-2.log`));
       await waitFor(() => logged(second.log).length >= 4, 'four messages at the second reader', 20_000);
       expect(logged(first.log)).toEqual([]);
@@ -101,7 +101,9 @@ describe('a reader that goes away in the middle of a fragmented message', () => 
       expect((await writing).committed).toBe(4);
       await kill(second);
     } finally {
-      writer.child.kill('SIGCONT');
+      writer.resume();
+      // Before the unlink: Windows cannot delete a file some process still maps (decisions §27).
+      await writer.kill();
       region.close();
       Communicator.unlink(name, { path: file });
     }

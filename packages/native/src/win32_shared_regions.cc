@@ -48,7 +48,10 @@ class NameLock {
 };
 
 // The name's live generation (initialised, not unlinked): its metadata section and page, or -1
-// with `*free_generation` the lowest generation no object uses.
+// with `*free_generation` the lowest generation no object uses — neither its metadata section nor
+// its data section: a data section outlives its metadata page while a view of it is still mapped
+// (a closed region's views keep the memory), or for the instant between the two CloseHandle calls
+// of a closing process, and a create in that generation would fail ERROR_ALREADY_EXISTS.
 struct Live {
   int generation = -1;
   int free_generation = -1;
@@ -56,13 +59,21 @@ struct Live {
   MetaPage* meta = nullptr;
 };
 
+// Whether generation `g`'s data section exists (any answer but "not found" counts as yes).
+bool DataSectionExists(const std::string& name, int g) {
+  HANDLE section = OpenFileMappingW(FILE_MAP_READ, FALSE, DataName(name, g).c_str());
+  if (section == nullptr) return GetLastError() != ERROR_FILE_NOT_FOUND;
+  CloseHandle(section);
+  return true;
+}
+
 int FindLive(const std::string& name, Live* live) {
   for (int g = 0; g < kGenerations; g++) {
     HANDLE section = OpenFileMappingW(FILE_MAP_READ | FILE_MAP_WRITE, FALSE, MetaName(name, g).c_str());
     if (section == nullptr) {
       DWORD error = GetLastError();
       if (error != ERROR_FILE_NOT_FOUND) return FromWin32(error);
-      if (live->free_generation < 0) live->free_generation = g;
+      if (live->free_generation < 0 && !DataSectionExists(name, g)) live->free_generation = g;
       continue;
     }
     MetaPage* meta = nullptr;

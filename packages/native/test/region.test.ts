@@ -159,6 +159,22 @@ describe('unlink while mapped', () => {
   });
 });
 
+describe('a name whose old memory is still mapped by a view', () => {
+  test('the name can be created anew once its region is closed and unlinked, while a view keeps the old memory', () => {
+    const name = uniqueName();
+    const old = Region.create(name, 4096);
+    const view = old.view();
+    old.close();
+    // POSIX: the name stays until unlinked. Windows: the view holds the old mapping and with it the
+    // old generation's sections (decisions §27), so the create takes the next generation.
+    Region.unlinkIfExists(name);
+    const fresh = track(Region.create(name, 4096));
+    view.writeUInt32LE(7, 0);
+    expect(fresh.load(0)).toBe(0);
+    expect(view.readUInt32LE(0)).toBe(7);
+  });
+});
+
 describe('one process', () => {
   test('read, write, readInto, fill and the atomics', () => {
     const r = track(Region.create(uniqueName(), 256));
