@@ -290,8 +290,9 @@ export class RingReader {
    * always the whole first frame, and cut at a frame's end where the frames are large — a window
    * cut inside a frame copied that frame's bytes for nothing (it is parsed again by the next
    * batch), which for 64 KiB messages and a 128 KiB window was every other message copied twice.
-   * Up to WINDOW_FRAMES headers are read from the ring; frames smaller than that leave a cut frame
-   * of at most budget / WINDOW_FRAMES bytes. A garbage length ends the walk: the parser reports it.
+   * Up to WINDOW_FRAMES headers are read from the ring, and only while frames are larger than
+   * budget / WINDOW_FRAMES: a smaller one ends the walk with the plain window (a cut frame wastes
+   * little there). A garbage length ends the walk too: the parser reports it.
    */
   #window(index: number, length: number, budget: number): number {
     const region = this.#half.region;
@@ -302,6 +303,8 @@ export class RingReader {
       if (cut + size > length || (cut > 0 && cut + size > budget)) {
         return cut > 0 ? cut : Math.max(budget, Math.min(size, length));
       }
+      // Small frames: a cut one wastes little, and walking on would cost a load per frame.
+      if (size * WINDOW_FRAMES < budget) return Math.max(cut, budget);
       cut += size;
     }
     return Math.max(cut, budget);
