@@ -10,7 +10,8 @@
  * - How long a dense wait spins adapts as a TCP window does: it doubles (up to `busy`) after a spin
  *   that saw the data arrive and halves after one that ran out and slept. Spinning pays only when
  *   the peer runs on another core; where it needs this core (a loaded machine), a spinning receiver
- *   delays the very reply it waits for, its spins keep running out, and it soon sleeps at once again.
+ *   delays the very reply it waits for, its spins keep running out, and it soon sleeps at once
+ *   again — spinning a short probe one wait in 16, to notice when a core comes free.
  * A wait that found data at once says nothing about the stream and is not reported.
  *
  * Pure: the caller measures and reports each wait; tested as a unit (spin-policy.test.ts).
@@ -22,6 +23,8 @@ export class SpinPolicy {
   #density = 0;
   /** How long a dense wait spins now, between 0 and `busy`. */
   #budgetMs: number;
+  /** Dense waits since the last probe, while the budget is below a probe. */
+  #waitsSinceProbe = 0;
 
   /** `baseUs` and `busyUs` in microseconds; `busyUs` at or below `baseUs` turns adaptation off. */
   constructor(baseUs: number, busyUs: number) {
@@ -33,8 +36,13 @@ export class SpinPolicy {
   /** How long the next wait may spin before it sleeps, in ms. */
   spinMs(): number {
     if (this.#density < DENSE) return this.#baseMs;
-    // A budget that shrank to nothing probes again with a short spin now and then.
-    return Math.max(this.#baseMs, this.#budgetMs < PROBE_MS ? PROBE_MS : this.#budgetMs);
+    if (this.#budgetMs >= PROBE_MS) return Math.max(this.#baseMs, this.#budgetMs);
+    // A budget that shrank to nothing probes with a short spin one wait in PROBE_EVERY: where
+    // spinning takes the peer's core, a probe on every wait added its length to each round trip.
+    this.#waitsSinceProbe++;
+    if (this.#waitsSinceProbe < PROBE_EVERY) return this.#baseMs;
+    this.#waitsSinceProbe = 0;
+    return Math.max(this.#baseMs, PROBE_MS);
   }
 
   /**
@@ -62,4 +70,6 @@ export class SpinPolicy {
 const SMOOTHING = 0.05;
 const DENSE = 0.5;
 /** The shortest spin of a dense wait (ms): what a budget that shrank below it tries. */
-const PROBE_MS = 0.005;
+const PROBE_MS = 0.02;
+/** A budget below a probe spins one wait in this many. */
+const PROBE_EVERY = 16;

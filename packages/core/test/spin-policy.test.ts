@@ -50,12 +50,28 @@ describe('SpinPolicy', () => {
     for (let i = 0; i < 100; i++) policy.waited(0.003, policy.spinMs());
     expect(policy.spinMs()).toBeCloseTo(0.2);
     // The reply comes only once this side stops spinning: just after the spin, every time.
-    for (let i = 0; i < 10; i++) policy.waited(policy.spinMs() + 0.01, policy.spinMs());
-    const shrunk = policy.spinMs();
-    expect(shrunk).toBeLessThan(0.01);
-    expect(shrunk).toBeGreaterThan(0); // still dense: a short probe, never more
+    for (let i = 0; i < 20; i++) {
+      const spin = policy.spinMs();
+      policy.waited(spin + 0.01, spin);
+    }
     expect(policy.dense).toBe(true);
-    for (let i = 0; i < 10; i++) policy.waited(0.001, policy.spinMs());
+    // Shrunk to nothing: most waits sleep at once, one in 16 probes with a short spin.
+    const spins: number[] = [];
+    for (let i = 0; i < 32; i++) {
+      const spin = policy.spinMs();
+      spins.push(spin);
+      policy.waited(spin + 0.01, spin);
+    }
+    expect(spins.filter((s) => s === 0)).toHaveLength(30);
+    expect(Math.max(...spins)).toBeCloseTo(0.02); // the probe: 20 µs
+    // A probe that sees the data arrive starts the spin growing again.
+    let spin = 0;
+    for (let i = 0; i < 16 && spin === 0; i++) spin = policy.spinMs();
+    policy.waited(spin / 2, spin);
+    for (let i = 0; i < 10; i++) {
+      const s = policy.spinMs();
+      policy.waited(0.001, s);
+    }
     expect(policy.spinMs()).toBeCloseTo(0.2);
   });
 
