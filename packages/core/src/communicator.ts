@@ -11,6 +11,7 @@ import { messageIterator, type MessagesOptions } from './message-iterator';
 import { resolveOptions, type CommunicatorOptions, type ReceiveOptions, type ResolvedOptions } from './options';
 import type { PeerEvent } from './peer';
 import { MIN_HALF } from './ring-descriptor';
+import { SpinPolicy } from './spin-policy';
 
 export type { Side } from './attachment';
 
@@ -61,6 +62,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   #syncBatch: { messages: Buffer[]; ends: number[]; next: number } | undefined;
   /** Failures of send() messages not yet reported, by code (reported together, once per tick). */
   #sendFailures = new Map<ShmErrorCode, { count: number; error: Error }>();
+  /** How long receiveSync() spins before it sleeps: longer while the stream is dense. */
+  #spinPolicy: SpinPolicy | undefined;
   #disposed = false;
 
   /** Opens the region `name` of `capacity` bytes, creating it if it does not exist. */
@@ -253,7 +256,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   /**
    * Sends a message (a string is sent as UTF-8). Returns at once; the Promise resolves when the
    * message is committed to shared memory. Messages are delivered in call order. The bytes of a
-   * Uint8Array are read at commit time: do not change them until the Promise settles.
+   * Uint8Array are read at commit time: do not change them until the Promise settles. Writes of
+   * one tick that the ring surely holds together share one Promise (send-queue.ts).
    */
   write(data: Outgoing<T>): Promise<void> {
     try {
@@ -359,11 +363,14 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     }
     const attachment = this.#attach();
     const timeout = checkTimeout(opts.timeout);
-    const spin = opts.spin ?? this.#options.spin;
-    assertInteger(spin, 'spin', 0, 1_000_000);
+    if (opts.spin !== undefined) assertInteger(opts.spin, 'spin', 0, 1_000_000);
+    const policy = (this.#spinPolicy ??= new SpinPolicy(this.#options.spin, this.#options.spinBusy));
+    const spinMs = opts.spin === undefined ? policy.spinMs() : opts.spin / 1000;
     const { reader, dataWait } = attachment;
     const ready = () => reader.hasData();
     const start = performance.now();
+    /** Whether this call had to wait: how long it waited is reported to the policy once data came. */
+    let waited = false;
     for (;;) {
       const batch = this.#syncBatch;
       if (batch !== undefined) {
@@ -380,14 +387,22 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
       }
       // The spin re-checks one word; a drain (and its allocations) only once there is data.
       if (reader.hasData()) {
+        if (waited) {
+          policy.waited(performance.now() - start, spinMs);
+          waited = false;
+        }
         const { messages, ends, error } = reader.drain(DRAIN_WINDOW);
         if (error !== undefined) this.emit('error', error);
         this.#syncBatch = { messages, ends, next: 0 };
         continue;
       }
       const elapsed = performance.now() - start;
-      if (elapsed >= timeout) return null;
-      dataWait.waitSync(ready, Math.min(timeout - elapsed, this.#options.peerCheckInterval), Math.max(0, spin / 1000 - elapsed));
+      if (elapsed >= timeout) {
+        if (waited) policy.waited(elapsed, spinMs);
+        return null;
+      }
+      waited = true;
+      dataWait.waitSync(ready, Math.min(timeout - elapsed, this.#options.peerCheckInterval), Math.max(0, spinMs - elapsed));
     }
   }
 

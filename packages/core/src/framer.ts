@@ -60,6 +60,9 @@ export class RingFramer {
   #free = 0;
   /** The tail at begin(). */
   #start = 0;
+  /** plan(): ring bytes free, and the ring index where the next planned frame goes. */
+  #planFree = 0;
+  #planIndex = 0;
 
   constructor(half: Half, options: FramerOptions) {
     this.#half = half;
@@ -186,6 +189,41 @@ export class RingFramer {
     message.begin = -1;
     message.end = -1;
     return 'resend';
+  }
+
+  /**
+   * Starts planning what the next commit will take whole (see fits()): from the tail and the
+   * consumer's head as it is now, read without side effects — a head that looks wrong counts as
+   * the last valid one, which can only under-estimate the room (begin() reports it).
+   */
+  plan(): void {
+    const half = this.#half;
+    const wrap = half.wrap;
+    const head = half.load(HEAD_OFFSET);
+    const last = this.#head;
+    const used = (this.#tail - last + wrap) % wrap;
+    const moved = head < wrap && head % 8 === 0 && (head - last + wrap) % wrap <= used;
+    this.#planFree = half.ringSize - (this.#tail - (moved ? head : last) + wrap) % wrap;
+    this.#planIndex = this.#index;
+  }
+
+  /**
+   * Whether a message of `length` bytes, framed after everything planned since plan(), is sure to
+   * go into the ring whole at the next commit — one frame, padding at the ring's end included — and
+   * if so counts it as planned. Mirrors put(): the head only moves forward, so the next begin()
+   * finds at least this much room.
+   */
+  fits(length: number): boolean {
+    const half = this.#half;
+    if (length > half.maxFramePayload) return false;
+    const size = align(FRAME_HEADER + length);
+    const contiguous = half.ringSize - this.#planIndex;
+    const needed = size > contiguous ? contiguous + size : size;
+    if (this.#planFree < needed) return false;
+    this.#planFree -= needed;
+    const index = size > contiguous ? size : this.#planIndex + size;
+    this.#planIndex = index === half.ringSize ? 0 : index;
+    return true;
   }
 
   /**

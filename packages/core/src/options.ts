@@ -7,10 +7,15 @@ export interface CommunicatorOptions<T = Buffer> {
   /** Which half this side writes: 'a' writes the first half and reads the second, 'b' the reverse.
    *  Default: the side whose writer slot is free ('a' first). Ignored when positions are set. */
   side?: Side;
-  /** How long receiveSync() spins on the shared cursor before it sleeps, in microseconds. The
-   *  event reader never spins (it would block the event loop). Default 0: on a 2-core machine a
-   *  spinning thread takes the core the peer needs (docs/decisions.md). */
+  /** How long receiveSync() spins on the shared cursor before it sleeps while the stream is
+   *  sparse, in microseconds. The event reader never spins (it would block the event loop).
+   *  Default 0: an idle or sparse receiver sleeps at once. */
   spin?: number;
+  /** How long receiveSync() spins before it sleeps while the stream is dense (most recent waits
+   *  ended within this time, as in a request-reply exchange), in microseconds: a futex wake-up
+   *  costs several round trips. A stream that goes quiet falls back to `spin`. Default 200
+   *  (docs/decisions.md §39); `spin` or lower turns the adaptation off. */
+  spinBusy?: number;
   /** How long the event reader keeps polling the ring from the event loop after the last message
    *  before it sleeps, in microseconds (other events run between polls). Saves the doorbell's
    *  wake-up when messages follow each other closely; costs CPU only right after traffic.
@@ -61,7 +66,8 @@ export interface CommunicatorOptions<T = Buffer> {
 export interface ReceiveOptions {
   /** Give up after this many ms and return null. Default Infinity. */
   timeout?: number;
-  /** Spin this many µs on the cursor before sleeping. Default: the communicator's `spin`. */
+  /** Spin this many µs on the cursor before sleeping, whatever the stream does. Default: adaptive,
+   *  from the communicator's `spin` and `spinBusy`. */
   spin?: number;
 }
 
@@ -69,6 +75,7 @@ export interface ReceiveOptions {
 export interface ResolvedOptions<T> {
   side: Side | undefined;
   spin: number;
+  spinBusy: number;
   poll: number;
   pollBusy: number;
   receive: 'copy' | 'view';
@@ -82,7 +89,7 @@ export interface ResolvedOptions<T> {
   path: string | undefined;
 }
 
-const OPTION_KEYS = ['side', 'spin', 'poll', 'pollBusy', 'receive', 'reader', 'highWaterMark', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
+const OPTION_KEYS = ['side', 'spin', 'spinBusy', 'poll', 'pollBusy', 'receive', 'reader', 'highWaterMark', 'maxMessageSize', 'timeout', 'peerCheckInterval', 'mode', 'codec', 'path'] as const;
 const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
 
 /** Checks a constructor's options (ERR_INVALID_ARGUMENT naming the bad one) and fills in defaults. */
@@ -96,6 +103,8 @@ export function resolveOptions<T>(options: CommunicatorOptions<T> | undefined): 
   }
   const spin = opts.spin ?? 0;
   assertInteger(spin, 'spin', 0, 1_000_000);
+  const spinBusy = opts.spinBusy ?? 200;
+  assertInteger(spinBusy, 'spinBusy', 0, 1_000_000);
   const poll = opts.poll ?? 200;
   assertInteger(poll, 'poll', 0, 1_000_000);
   const pollBusy = opts.pollBusy ?? 2000;
@@ -107,5 +116,5 @@ export function resolveOptions<T>(options: CommunicatorOptions<T> | undefined): 
   const timeout = checkTimeout(opts.timeout, 'timeout');
   const peerCheckInterval = opts.peerCheckInterval ?? 250;
   assertInteger(peerCheckInterval, 'peerCheckInterval', 1, 60_000);
-  return { side, spin, poll, pollBusy, receive, reader, highWaterMark, maxMessageSize, timeout, peerCheckInterval, mode: opts.mode, codec: opts.codec, path: opts.path };
+  return { side, spin, spinBusy, poll, pollBusy, receive, reader, highWaterMark, maxMessageSize, timeout, peerCheckInterval, mode: opts.mode, codec: opts.codec, path: opts.path };
 }

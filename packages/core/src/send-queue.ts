@@ -26,6 +26,18 @@ export interface SendQueueOptions {
 function noop(): void {}
 
 /**
+ * Writes made in the same tick that share one Promise (see SendQueue.enqueue): only writes sure to
+ * be committed together, by one commit, so that they all have the same outcome. The last member
+ * settles the Promise; the others' resolve and reject are no-ops.
+ */
+interface WriteGroup {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  last: PendingWrite | undefined;
+}
+
+/**
  * The messages waiting to be framed, kept apart from the framing itself as Node's WritableState
  * keeps its buffer apart from the transport: call order, deadlines, withdrawal, the drain signal,
  * and the pump that commits everything queued in the same tick together, waiting for space when
@@ -45,6 +57,8 @@ export class SendQueue {
   #closed = false;
   /** The consumer's head when the poll window for space last restarted. */
   #lastHead = -1;
+  /** The open group of write() calls sharing a Promise; closed by the next commit. */
+  #group: WriteGroup | undefined;
 
   constructor(framer: RingFramer, options: SendQueueOptions) {
     this.#framer = framer;
@@ -81,15 +95,59 @@ export class SendQueue {
     this.#drainWanted = true;
   }
 
+  /**
+   * Queues a message for write(). Writes made in the same tick share one Promise while the whole
+   * queue is sure to go into the ring at the next commit (the queue was empty when the first of
+   * them came, and the framer's plan says every frame fits the room there is now): they are then
+   * committed together, so they succeed or fail together, and a Promise and two resolving
+   * functions per message — live until the commit, which the garbage collector paid for when many
+   * writes were queued before an await (docs/decisions.md) — become one per tick. A write that
+   * may not fit gets a Promise of its own, as does every write after it in the tick.
+   */
   enqueue(data: Uint8Array): Promise<void> {
+    let group = this.#group;
+    if (group === undefined && this.pending === 0) {
+      this.#framer.plan();
+      group = this.#openGroup();
+    }
+    if (group !== undefined && this.#framer.fits(data.length)) {
+      const w = this.#push(data, group.resolve, group.reject);
+      const previous = group.last;
+      if (previous !== undefined) {
+        previous.resolve = noop;
+        previous.reject = noop;
+      }
+      group.last = w;
+      this.#schedule();
+      return group.promise;
+    }
+    this.#group = undefined;
     return new Promise<void>((resolve, reject) => {
       this.#push(data, resolve, reject);
       this.#schedule();
     });
   }
 
+  #openGroup(): WriteGroup {
+    let resolve = noop;
+    let reject: (err: Error) => void = noop;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const group: WriteGroup = { promise, resolve, reject, last: undefined };
+    this.#group = group;
+    return group;
+  }
+
+  /** A message queued while a group is open must fit the plan too, or the group closes. */
+  #planOther(data: Uint8Array): void {
+    if (this.#group !== undefined && !this.#framer.fits(data.length)) this.#group = undefined;
+  }
+
   /** Queues a message without a Promise (send()): a failure goes to onSendFailure. */
   enqueueSend(data: Uint8Array): void {
+    this.#planOther(data);
     this.#push(data, noop, this.#options.onSendFailure);
     this.#schedule();
   }
@@ -99,6 +157,7 @@ export class SendQueue {
    * no scheduled pump — the synchronous path's cost is the copy and the cursor store.
    */
   enqueueSync(data: Uint8Array, onFailure: (err: Error) => void): void {
+    this.#planOther(data);
     this.#push(data, noop, onFailure);
   }
 
@@ -109,11 +168,13 @@ export class SendQueue {
     }
   }
 
-  #push(data: Uint8Array, resolve: () => void, reject: (err: Error) => void): void {
+  #push(data: Uint8Array, resolve: () => void, reject: (err: Error) => void): PendingWrite {
     const timeout = this.#options.timeoutMs;
     this.#totalQueued++;
     this.#pendingBytes += data.length;
-    this.#queue.push({ data, sent: 0, begin: -1, end: -1, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject, settled: false });
+    const w: PendingWrite = { data, sent: 0, begin: -1, end: -1, deadline: timeout === Infinity ? Infinity : performance.now() + timeout, resolve, reject, settled: false };
+    this.#queue.push(w);
+    return w;
   }
 
   /**
@@ -241,6 +302,7 @@ export class SendQueue {
    */
   close(): void {
     if (this.#closed) return;
+    this.#group = undefined;
     try {
       this.#commit();
     } catch {
@@ -281,6 +343,8 @@ export class SendQueue {
    * its head at the BEGIN of a message it holds in part while the rest is in the ring.
    */
   #commit(): void {
+    // Whatever comes next cannot count on this commit: the tick's group ends here.
+    this.#group = undefined;
     const framer = this.#framer;
     const queue = this.#queue;
     let done = this.#queueHead;

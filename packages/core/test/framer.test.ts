@@ -179,6 +179,27 @@ describe('in memory', () => {
     expect(received).toEqual(sent);
   });
 
+  test('a batch window ends at a frame end where frames are large: no frame is copied and then parsed again', () => {
+    const r = rig(HALF);
+    const sent = [0, 1, 2, 3].map((i) => makeMessage(31, i, 200)); // frames of 208 bytes
+    expect(commit(r.framer, sent.map(out))).toBe(4);
+    const copied: number[] = [];
+    const read = r.memory.read.bind(r.memory);
+    r.memory.read = (offset: number, length: number): Buffer => {
+      copied.push(length);
+      return read(offset, length);
+    };
+    // A window of 500 bytes copies two frames (416 bytes), not 500 with a third cut short; the 84
+    // bytes of window left take one more frame whole, as every step takes at least one.
+    expect(take(r.reader, 500)).toEqual(sent.slice(0, 3));
+    expect(take(r.reader, 500)).toEqual(sent.slice(3));
+    expect(copied).toEqual([416, 208, 208]);
+    // One frame larger than the window is still taken whole.
+    const big = makeMessage(31, 9, 480);
+    expect(commit(r.framer, [out(big)])).toBe(1);
+    expect(take(r.reader, 300)).toEqual([big]); // after the padding at the ring end, 108 bytes of window are left
+  });
+
   test('random sizes, commit sizes and drain points: every message arrives once, in order, intact', () => {
     let state = 0x2545f491;
     const random = (n: number) => {

@@ -1,0 +1,70 @@
+// write() calls of one tick share a Promise while they are sure to be committed together
+// (send-queue.ts): each caller must still hear its own write's outcome — across real processes.
+import { Communicator } from '@shmlink/core';
+import { makeMessage } from './fixtures/messages';
+import { Peer, cleanup, leftovers, record, uniqueName } from './helpers';
+
+afterEach(cleanup);
+afterAll(() => expect(leftovers()).toEqual([]));
+
+type Outcome = 'resolved' | string;
+
+function outcomes(promises: Promise<void>[]): Promise<Outcome[]> {
+  return Promise.all(promises.map((p) => p.then(() => 'resolved', (err: { code?: string }) => err.code ?? 'no code')));
+}
+
+// Jest fails a test in which a rejection goes unhandled: the tests below that await every write
+// also check that a caller who awaited hears of a failure only through its own Promise.
+
+describe('write() in one tick', () => {
+  test('many writes before an await all resolve, and arrive intact and in order', async () => {
+    const name = uniqueName();
+    const capacity = 1 << 20;
+    const count = 5000;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 21, size: 64 }, start: true });
+    for (let round = 0; round < 4; round++) {
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < count; i++) writes.push(me.comm.write(makeMessage(21, round * count + i, 64)));
+      expect(new Set(await outcomes(writes))).toEqual(new Set(['resolved']));
+    }
+    await peer.call('received', { count: 4 * count });
+    expect((await peer.stats()).firstProblem).toBeNull();
+    expect(me.errors).toEqual([]);
+  });
+
+  test('more than the ring holds, nobody reading, timeout: those that fit resolve, each other one rejects ERR_TIMEOUT', async () => {
+    const name = uniqueName();
+    const capacity = 4096; // a ring of 1,792 bytes per half: 8 frames of 208 bytes fit
+    const me = record(new Communicator(name, capacity, { side: 'a', timeout: 100 }));
+    await Peer.start({ name, capacity, options: { side: 'b' } }); // attached, never reads
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 12; i++) writes.push(me.comm.write(Buffer.alloc(200, i)));
+    expect(await outcomes(writes)).toEqual([...Array<Outcome>(8).fill('resolved'), ...Array<Outcome>(4).fill('ERR_TIMEOUT')]);
+  });
+
+  test('sends and writes mixed in one tick: the writes that fit resolve, the rest reject, in call order', async () => {
+    const name = uniqueName();
+    const capacity = 4096;
+    const me = record(new Communicator(name, capacity, { side: 'a', timeout: 100 }));
+    await Peer.start({ name, capacity, options: { side: 'b' } });
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 12; i++) {
+      if (i % 2 === 0) me.comm.send(Buffer.alloc(200, i));
+      else writes.push(me.comm.write(Buffer.alloc(200, i)));
+    }
+    // Frames 0–7 fit: writes 1, 3, 5, 7 resolve; 9 and 11 time out.
+    expect(await outcomes(writes)).toEqual(['resolved', 'resolved', 'resolved', 'resolved', 'ERR_TIMEOUT', 'ERR_TIMEOUT']);
+  });
+
+  test('dispose() in the same tick: writes that fit are committed and resolve, the others reject ERR_CLOSED', async () => {
+    const name = uniqueName();
+    const capacity = 4096;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    await Peer.start({ name, capacity, options: { side: 'b' } });
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 10; i++) writes.push(me.comm.write(Buffer.alloc(200, i)));
+    me.comm.dispose();
+    expect(await outcomes(writes)).toEqual([...Array<Outcome>(8).fill('resolved'), 'ERR_CLOSED', 'ERR_CLOSED']);
+  });
+});
