@@ -378,6 +378,11 @@ export class SendQueue {
         if (!framer.started(whole)) {
           this.#queueHead++;
           again = this.#queueHead < queue.length;
+        } else {
+          // Begun, so kept until confirmed: ask at once. The head just read may already be past
+          // its end, and the consumer then stores no other: a wait for the head to move from
+          // there slept until its slice ran out (250 ms a message, with poll 0).
+          again = true;
         }
       }
     }

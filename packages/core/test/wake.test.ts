@@ -16,7 +16,7 @@ import { Half } from '../src/half';
 import { PollWindow } from '../src/poll-window';
 import { CONSUMER_SLEEPING_OFFSET, PRODUCER_WAITING_OFFSET, Sleep, VERSION, VERSION_OFFSET } from '../src/ring-descriptor';
 import { WaitStrategy } from '../src/wait-strategy';
-import { cleanup, leftovers, uniqueName } from './helpers';
+import { Peer, cleanup, leftovers, uniqueName, writeStream } from './helpers';
 
 afterEach(cleanup);
 afterAll(() => expect(leftovers()).toEqual([]));
@@ -158,4 +158,29 @@ describe('peers of the old handshake (layout version 2) are refused, not left as
       region.close();
     }
   });
+});
+
+describe('a writer keeping a begun fragmented message is woken to confirm it', () => {
+  // A message larger than the free ring that its reader began is kept until the consumer's head
+  // passes its end. When the head was already there as the writer framed the last fragment, the
+  // consumer stores no other head: the writer must confirm at once, not sleep its slice. Without
+  // a poll window nothing else ends that sleep, and the slice here (peerCheckInterval) is 60 s,
+  // so each message it caught would outlast the test.
+  test('poll 0: 300 messages of three half-rings each arrive, none waiting out a sleep slice', async () => {
+    const name = uniqueName();
+    const capacity = 16384;
+    const options = { poll: 0, pollBusy: 0, peerCheckInterval: 60_000 };
+    const me = new Communicator(name, capacity, { side: 'a', ...options });
+    const size = 3 * (me.readPosition - me.writePosition);
+    const peer = await Peer.start({ name, capacity, options: { side: 'b', ...options }, verify: { seed: 31, size }, start: true });
+    try {
+      await writeStream(me, { seed: 31, count: 300, size });
+      await peer.call('received', { count: 300 });
+      const stats = await peer.stats();
+      expect(stats.firstProblem).toBeNull();
+      expect(stats.received).toBe(300);
+    } finally {
+      me.dispose();
+    }
+  }, 50_000);
 });
