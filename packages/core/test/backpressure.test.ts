@@ -88,10 +88,10 @@ test('stopReader() from a listener leaves the rest of the batch in the ring for 
   expect(checker.firstProblem).toBeNull();
 });
 
-test('stopReader() and startReader() from the same listener call: every message once, in order', async () => {
+test.each(['event-loop', 'worker'] as const)('reader %s: stopReader() and startReader() from the same listener call: every message once, in order', async (reader) => {
   const name = uniqueName();
   const capacity = 16384;
-  const me = record(new Communicator(name, capacity, { side: 'a' }), false);
+  const me = record(new Communicator(name, capacity, { side: 'a', reader }), false);
   const checker = new StreamChecker(16, { size: 50 });
   me.comm.on('data', (d) => {
     checker.push(d);

@@ -59,6 +59,8 @@ export async function cleanup(): Promise<void> {
   peers.clear();
   await Promise.all([...racers].map((r) => r.stop()));
   racers.clear();
+  await Promise.all([...loggingReaders].map((r) => killReader(r)));
+  loggingReaders.clear();
   for (const name of names) {
     Region.unlinkIfExists(name);
     if (process.platform !== 'win32') for (const file of filesOf(name)) fs.rmSync(path.join(SHM_DIR, file), { force: true });
@@ -351,4 +353,45 @@ export class Racer {
       this.child.kill('SIGKILL');
     });
   }
+}
+
+/** A fixtures/logging-reader.js process: it logs every message its listener got as "seq ok|bad". */
+export interface LoggingReader {
+  child: ChildProcess;
+  log: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const loggingReaders = new Set<LoggingReader>();
+
+/** Starts fixtures/logging-reader.js with `config` (and `log`); resolves once it is reading. cleanup() kills it. */
+export async function startLoggingReader(config: object, log: string): Promise<LoggingReader> {
+  const child = fork(path.join(FIXTURES, 'logging-reader.js'), [JSON.stringify({ ...config, log })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const reader = { child, log, exited };
+  loggingReaders.add(reader);
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { ready?: boolean }) => m.ready === true && resolve());
+    child.once('exit', (code, signal) => reject(new Error(`reader exited before ready (${code ?? signal})`)));
+  });
+  return reader;
+}
+
+/** Kills a logging reader and waits until it is gone. */
+export async function killReader(reader: LoggingReader): Promise<void> {
+  reader.child.kill('SIGKILL');
+  await reader.exited;
+}
+
+/** A logging reader's log as [seq, intact], in the order its listener got them. */
+export function logged(log: string): [number, boolean][] {
+  if (!fs.existsSync(log)) return [];
+  return fs
+    .readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const [seq, ok] = l.split(' ');
+      return [Number(seq), ok === 'ok'];
+    });
 }

@@ -13,9 +13,9 @@ function types(rec: Recorded): string[] {
   return rec.peers.map((e) => e.type);
 }
 
-test('connected, disconnected after dispose(), connected again, died after SIGKILL, restarted', async () => {
+test.each(['event-loop', 'worker'] as const)('reader %s: connected, disconnected after dispose(), connected again, died after SIGKILL, restarted; peerPid follows', async (reader) => {
   const name = uniqueName();
-  const me = record(new Communicator(name, capacity, { side: 'a' }));
+  const me = record(new Communicator(name, capacity, { side: 'a', reader }));
   me.comm.startReader();
   expect(me.comm.peerPid).toBeNull();
 
@@ -26,6 +26,8 @@ test('connected, disconnected after dispose(), connected again, died after SIGKI
   // The peer sees us too.
   await waitFor(() => first.peerEvents().length === 1, 'our arrival, seen by the peer');
   expect(first.events[0]).toMatchObject({ event: 'peer', type: 'connected', pid: process.pid });
+  await first.write({ seed: 3, count: 5, size: 20 });
+  await waitFor(() => me.data.length === 5, 'its messages');
 
   await first.call('dispose');
   await waitFor(() => me.peers.length === 2, "the first peer's leave");

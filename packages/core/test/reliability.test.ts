@@ -1,64 +1,23 @@
 // No message lost when a reader goes away: in the middle of a fragmented message (killed or
 // disposed), or in the middle of a batch. Real processes over real shared memory; the reader
 // records what its listener got (fixtures/logging-reader.js) and is killed at chosen points.
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Communicator, ringDescriptor } from '@shmlink/core';
 import { Region } from '@shmlink/native';
 import { makeMessage } from './fixtures/messages';
-import { FIXTURES, Peer, cleanup, leftovers, record, uniqueName, waitFor } from './helpers';
+import { Peer, cleanup, killReader, leftovers, logged, record, startLoggingReader, uniqueName, waitFor, type LoggingReader } from './helpers';
 
-const readers = new Set<ChildProcess>();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shmlink-reliability-'));
 
-afterEach(async () => {
-  for (const child of readers) child.kill('SIGKILL');
-  readers.clear();
-  await cleanup();
-});
+afterEach(cleanup);
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
   expect(leftovers()).toEqual([]);
 });
 
-interface Reader {
-  child: ChildProcess;
-  log: string;
-  exited: Promise<void>;
-}
-
-async function startReader(config: object, log: string): Promise<Reader> {
-  const child = fork(path.join(FIXTURES, 'logging-reader.js'), [JSON.stringify({ ...config, log })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  readers.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { ready?: boolean }) => m.ready === true && resolve());
-    child.once('exit', (code, signal) => reject(new Error(`reader exited before ready (${code ?? signal})`)));
-  });
-  return { child, log, exited };
-}
-
-/** The log's lines as [seq, intact]. */
-function logged(log: string): [number, boolean][] {
-  if (!fs.existsSync(log)) return [];
-  return fs
-    .readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [seq, ok] = l.split(' ');
-      return [Number(seq), ok === 'ok'];
-    });
-}
-
-async function kill(reader: Reader): Promise<void> {
-  reader.child.kill('SIGKILL');
-  await reader.exited;
-}
-
-async function dispose(reader: Reader): Promise<void> {
+async function dispose(reader: LoggingReader): Promise<void> {
   await new Promise<void>((resolve) => {
     reader.child.on('message', (m: { disposed?: boolean }) => m.disposed === true && resolve());
     reader.child.send({ op: 'dispose' });
@@ -83,13 +42,13 @@ describe('a reader that goes away in the middle of a fragmented message', () => 
       // The first commit fills the ring with the first fragments; then the writer waits for space.
       await waitFor(() => region.load(TAIL) > 30_000, 'the first fragments');
       await writer.pause();
-      const first = await startReader({ name, capacity, options: { side: 'b', path: file }, seed: 21, size }, path.join(tmp, `${name}-1.log`));
+      const first = await startLoggingReader({ name, capacity, options: { side: 'b', path: file }, seed: 21, size }, path.join(tmp, `${name}-1.log`));
       // It takes every fragment published and gives their space back (the writer needs it).
       await waitFor(() => region.load(HEAD) !== 0, "the first reader's head");
-      if (how === 'killed') await kill(first);
+      if (how === 'killed') await killReader(first);
       else await dispose(first);
       writer.resume();
-      const second = await startReader({ name, capacity, options: { side: 'b', path: file }, seed: 21, size }, path.join(tmp, `${name}-2.log`));
+      const second = await startLoggingReader({ name, capacity, options: { side: 'b', path: file }, seed: 21, size }, path.join(tmp, `${name}-2.log`));
       await waitFor(() => logged(second.log).length >= 4, 'four messages at the second reader', 20_000);
       expect(logged(first.log)).toEqual([]);
       expect(logged(second.log)).toEqual([
@@ -99,7 +58,7 @@ describe('a reader that goes away in the middle of a fragmented message', () => 
         [3, true],
       ]);
       expect((await writing).committed).toBe(4);
-      await kill(second);
+      await killReader(second);
     } finally {
       writer.resume();
       // Before the unlink: Windows cannot delete a file some process still maps (decisions §27).
@@ -119,11 +78,11 @@ describe('a reader killed in the middle of a batch', () => {
     // All of them in the ring before anyone reads: the first reader's first batch holds them all.
     for (let seq = 0; seq < count; seq++) await me.comm.write(makeMessage(22, seq, 64));
     const config = { name, capacity, options: { side: 'b' }, seed: 22, size: 64 };
-    const first = await startReader({ ...config, delayUs: 2000 }, path.join(tmp, `${name}-1.log`));
+    const first = await startLoggingReader({ ...config, delayUs: 2000 }, path.join(tmp, `${name}-1.log`));
     await waitFor(() => logged(first.log).length >= 30, 'thirty messages at the first reader');
-    await kill(first);
+    await killReader(first);
     const before = logged(first.log);
-    const second = await startReader(config, path.join(tmp, `${name}-2.log`));
+    const second = await startLoggingReader(config, path.join(tmp, `${name}-2.log`));
     const last = before[before.length - 1]![0];
     await waitFor(() => logged(second.log).some(([seq]) => seq === count - 1), 'the last message at the second reader');
     const after = logged(second.log);
@@ -131,6 +90,6 @@ describe('a reader killed in the middle of a batch', () => {
     // The message in the listener's hands when it was killed may come again; nothing else does.
     expect([last, last + 1]).toContain(after[0]![0]);
     expect(after.every(([seq, ok], i) => seq === after[0]![0] + i && ok)).toBe(true);
-    await kill(second);
+    await killReader(second);
   });
 });

@@ -164,12 +164,12 @@ describe('byte streams between two processes', () => {
 });
 
 describe('async iteration', () => {
-  test('for await receives every message in order, a slow loop pauses the reader, and the loop ends at dispose()', async () => {
+  test.each(['event-loop', 'worker'] as const)('reader %s: for await receives every message in order, a slow loop pauses the reader, and the loop ends at dispose()', async (reader) => {
     const name = uniqueName();
     const capacity = 16384;
     const count = 3000;
     const size = 700;
-    const me = record(new Communicator(name, capacity, { side: 'a' }), false);
+    const me = record(new Communicator(name, capacity, { side: 'a', reader }), false);
     const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
     const writing = peer.write({ seed: 21, count, size, window: 1 });
     const checker = new StreamChecker(21, { size });

@@ -3,23 +3,17 @@
 // integrity with fragments, backpressure (the ring fills, the writer waits), peer events,
 // dispose() and a kill with batches in flight between the threads (nothing lost beyond the one
 // message a listener holds), garbage in the ring (ERR_CORRUPT), codecs, and the option's checks.
-import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Communicator, ringDescriptor, type Codec } from '@shmlink/core';
 import { Region, type ShmError } from '@shmlink/native';
 import { StreamChecker, checkMessage, makeMessage, seqOf } from './fixtures/messages';
-import { FIXTURES, Peer, cleanup, leftovers, record, sleep, uniqueName, waitFor, writeStream } from './helpers';
+import { Peer, cleanup, killReader, leftovers, logged, record, sleep, startLoggingReader, uniqueName, waitFor, writeStream } from './helpers';
 
-const readers = new Set<ChildProcess>();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shmlink-worker-reader-'));
 
-afterEach(async () => {
-  for (const child of readers) child.kill('SIGKILL');
-  readers.clear();
-  await cleanup();
-});
+afterEach(cleanup);
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
   expect(leftovers()).toEqual([]);
@@ -98,94 +92,9 @@ describe('backpressure', () => {
     expect(me.errors).toEqual([]);
   }, 90_000);
 
-  test('stopReader() and startReader() from the same listener call: every message once, in order', async () => {
-    const name = uniqueName();
-    const capacity = 16384;
-    const me = record(new Communicator(name, capacity, { side: 'a', reader: 'worker' }), false);
-    const checker = new StreamChecker(16, { size: 50 });
-    me.comm.on('data', (d) => {
-      checker.push(d);
-      if (checker.next % 10 === 0) {
-        void me.comm.stopReader();
-        me.comm.startReader();
-      }
-    });
-    const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
-    await peer.write({ seed: 16, count: 100, size: 50 });
-    me.comm.startReader();
-    await peer.write({ seed: 16, from: 100, count: 100, size: 50 });
-    await waitFor(() => checker.next >= 200, 'every message');
-    await sleep(100);
-    expect(checker.next).toBe(200);
-    expect(checker.firstProblem).toBeNull();
-  });
-
-  test('for await with a slow loop: the reader pauses, the writer waits, every message arrives in order', async () => {
-    const name = uniqueName();
-    const capacity = 16384;
-    const count = 3000;
-    const size = 700;
-    const me = record(new Communicator(name, capacity, { side: 'a', reader: 'worker' }), false);
-    const peer = await Peer.start({ name, capacity, options: { side: 'b' } });
-    const writing = peer.write({ seed: 21, count, size, window: 1 });
-    const checker = new StreamChecker(21, { size });
-    let paused = false;
-    for await (const message of me.comm) {
-      checker.push(message);
-      if (checker.next === 1000) {
-        await sleep(300);
-        paused = !me.comm.readerRunning;
-        const before = (await peer.stats()).committed;
-        await sleep(200);
-        expect((await peer.stats()).committed).toBe(before);
-        expect(before).toBeLessThan(count);
-      }
-      if (checker.next === count) setTimeout(() => me.comm.dispose(), 50);
-    }
-    await writing;
-    expect(paused).toBe(true);
-    expect(checker.bad).toBe(0);
-    expect(checker.next).toBe(count);
-  });
 });
 
 describe('peer events', () => {
-  test('connected, disconnected after dispose(), connected again, died after SIGKILL, restarted; peerPid follows', async () => {
-    const name = uniqueName();
-    const capacity = 8192;
-    const me = record(new Communicator(name, capacity, { side: 'a', reader: 'worker' }));
-    me.comm.startReader();
-    expect(me.comm.peerPid).toBeNull();
-
-    const first = await Peer.start({ name, capacity, options: { side: 'b' }, start: true });
-    await waitFor(() => me.peers.length === 1, "the first peer's arrival");
-    expect(me.peers[0]).toEqual({ type: 'connected', pid: first.pid });
-    expect(me.comm.peerPid).toBe(first.pid);
-    await first.write({ seed: 3, count: 5, size: 20 });
-    await waitFor(() => me.data.length === 5, 'its messages');
-
-    await first.call('dispose');
-    await waitFor(() => me.peers.length === 2, "the first peer's leave");
-    expect(me.peers[1]).toEqual({ type: 'disconnected', pid: first.pid });
-    expect(me.comm.peerPid).toBeNull();
-    await first.kill();
-
-    const second = await Peer.start({ name, capacity, options: { side: 'b' }, start: true });
-    await waitFor(() => me.peers.length === 3, "the second peer's arrival");
-    expect(me.peers[2]).toEqual({ type: 'connected', pid: second.pid });
-    await second.kill('SIGKILL');
-    await waitFor(() => me.peers.length === 4, "the second peer's death");
-    expect(me.peers[3]).toEqual({ type: 'died', pid: second.pid });
-
-    const third = await Peer.start({ name, capacity, options: { side: 'b' }, start: true });
-    await waitFor(() => me.peers.length === 5, 'the restart');
-    expect(me.peers[4]).toEqual({ type: 'restarted', pid: third.pid });
-    expect(me.comm.peerPid).toBe(third.pid);
-    await sleep(300);
-    expect(me.peers.map((e) => e.type)).toEqual(['connected', 'disconnected', 'connected', 'died', 'restarted']);
-    expect(me.errors).toEqual([]);
-  });
-
   test("'connected' comes before the first message of a peer that only writes", async () => {
     const name = uniqueName();
     const capacity = 8192;
@@ -200,36 +109,6 @@ describe('peer events', () => {
     expect(order).toEqual(['connected', 'data', 'data', 'data']);
   });
 });
-
-interface Reader {
-  child: ChildProcess;
-  log: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** A fixtures/logging-reader.js process: logs every message its listener got, then busy-waits `delayUs`. */
-async function startReader(config: object, log: string): Promise<Reader> {
-  const child = fork(path.join(FIXTURES, 'logging-reader.js'), [JSON.stringify({ ...config, log })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  readers.add(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { ready?: boolean }) => m.ready === true && resolve());
-    child.once('exit', (code, signal) => reject(new Error(`reader exited before ready (${code ?? signal})`)));
-  });
-  return { child, log, exited };
-}
-
-function logged(log: string): [number, boolean][] {
-  if (!fs.existsSync(log)) return [];
-  return fs
-    .readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const [seq, ok] = l.split(' ');
-      return [Number(seq), ok === 'ok'];
-    });
-}
 
 describe('batches in flight between the threads', () => {
   // Everything fits in the ring at once (20,000 frames of 72 bytes), so the thread parses batch
@@ -249,19 +128,18 @@ describe('batches in flight between the threads', () => {
   async function expectRestFrom(first: [number, boolean][], name: string, label: string): Promise<void> {
     expect(first.every(([seq, ok], i) => seq === i && ok)).toBe(true);
     const last = first[first.length - 1]![0];
-    const second = await startReader({ name, capacity, options: { side: 'b', reader: 'worker' }, seed: 22, size }, path.join(tmp, `${name}-${label}.log`));
+    const second = await startLoggingReader({ name, capacity, options: { side: 'b', reader: 'worker' }, seed: 22, size }, path.join(tmp, `${name}-${label}.log`));
     await waitFor(() => logged(second.log).some(([seq]) => seq === count - 1), 'the last message at the second reader', 30_000);
     const after = logged(second.log);
     expect([last, last + 1]).toContain(after[0]![0]);
     expect(after.every(([seq, ok], i) => seq === after[0]![0] + i && ok)).toBe(true);
-    second.child.kill('SIGKILL');
-    await second.exited;
+    await killReader(second);
   }
 
   test('dispose() mid-stream: the process ends by itself, and the next reader gets every message the first did not deliver', async () => {
     const name = uniqueName();
     await fill(name);
-    const first = await startReader({ name, capacity, options: { side: 'b', reader: 'worker' }, seed: 22, size, delayUs: 100 }, path.join(tmp, `${name}-1.log`));
+    const first = await startLoggingReader({ name, capacity, options: { side: 'b', reader: 'worker' }, seed: 22, size, delayUs: 100 }, path.join(tmp, `${name}-1.log`));
     await waitFor(() => logged(first.log).length >= 50, 'fifty messages at the first reader');
     await new Promise<void>((resolve) => {
       first.child.on('message', (m: { disposed?: boolean }) => m.disposed === true && resolve());
@@ -280,10 +158,9 @@ describe('batches in flight between the threads', () => {
   test('SIGKILL mid-stream: nothing in flight is lost, at most the message in the listener repeats', async () => {
     const name = uniqueName();
     await fill(name);
-    const first = await startReader({ name, capacity, options: { side: 'b', reader: 'worker' }, seed: 22, size, delayUs: 100 }, path.join(tmp, `${name}-1.log`));
+    const first = await startLoggingReader({ name, capacity, options: { side: 'b', reader: 'worker' }, seed: 22, size, delayUs: 100 }, path.join(tmp, `${name}-1.log`));
     await waitFor(() => logged(first.log).length >= 50, 'fifty messages at the first reader');
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await killReader(first);
     await expectRestFrom(logged(first.log), name, '2');
   }, 60_000);
 
