@@ -6,7 +6,7 @@
 import { Communicator } from '@shmlink/core';
 import { closeShmChannel, uniqueName } from './cleanup';
 import type { Options } from './options';
-import { Peer } from './peer';
+import { Peer, retryingSpawn } from './peer';
 import { pingPong } from './rtt';
 import type { PingChannel } from './rtt-channels';
 import { connectSocketPeer } from './socket-peer';
@@ -35,7 +35,7 @@ export async function runContention(o: Options, errors: BenchError[], log: (line
     for (const transport of CONTENTION_TRANSPORTS) {
       const detail = `${transport} round ${round}`;
       try {
-        const r = await measure(transport, o);
+        const r = await retryingSpawn(() => measure(transport, o), `contention ${detail}`, log);
         idle.set(transport, [...(idle.get(transport) ?? []), r.idle]);
         loaded.set(transport, [...(loaded.get(transport) ?? []), r.loaded]);
         rates.set(transport, [...(rates.get(transport) ?? []), r.streamBytesPerSecond]);

@@ -111,3 +111,18 @@ export class Peer {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs `measure` once more when the OS failed to start one of its processes ("spawn UNKNOWN", seen
+ * now and then under wine): that is not a result of the transport measured, so it does not fail it.
+ * Any other failure, or a second spawn failure, is thrown.
+ */
+export async function retryingSpawn<T>(measure: () => Promise<T>, what: string, log: (line: string) => void): Promise<T> {
+  try {
+    return await measure();
+  } catch (err) {
+    if (!(err instanceof Error) || !/^spawn /.test(err.message)) throw err;
+    log(`${what}: ${err.message}, the OS did not start a peer process; once more`);
+    return measure();
+  }
+}

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { releaseName, trackStopper, uniqueName } from './cleanup';
 import type { Features } from './features';
 import type { Options } from './options';
-import { PEERS_DIR, Peer } from './peer';
+import { PEERS_DIR, Peer, retryingSpawn } from './peer';
 import type { SyncSpin } from './peers/protocol';
 import type { PingData } from './peers/sync-ping-worker';
 import { RTT_CAPACITY, openIpcChannel, openShmChannel, openSocketChannel, openZmqChannel, type PingChannel } from './rtt-channels';
@@ -36,7 +36,7 @@ export async function runRtt(o: Options, features: Features, errors: BenchError[
       for (const transport of transports) {
         const detail = `${transport} ${size} B round ${round}`;
         try {
-          const got = await measure(transport, size, o);
+          const got = await retryingSpawn(() => measure(transport, size, o), `rtt ${detail}`, log);
           const key = `${transport}/${size}`;
           samples.set(key, [...(samples.get(key) ?? []), got]);
           log(`rtt ${detail}: p50 ${percentile(Float64Array.from(got).sort(), 50).toFixed(1)} µs`);

@@ -3,7 +3,7 @@
 // spans the sender's first write to the sink's last message (both read CLOCK_MONOTONIC).
 import type { Features } from './features';
 import type { Options } from './options';
-import { Peer } from './peer';
+import { Peer, retryingSpawn } from './peer';
 import type { Control } from './peers/protocol';
 import { median } from './stats';
 import { ipcSender, shmDefaultSender, shmSender, socketSender, zmqSender, type Sender } from './throughput-senders';
@@ -47,7 +47,7 @@ export async function runThroughput(o: Options, features: Features, errors: Benc
       for (const transport of throughputTransports(size, o, features)) {
         const detail = `${transport} ${size} B round ${round}`;
         try {
-          const r = transport === 'memcpy' ? await measureMemcpy(size, memcpySeconds(o)) : await measure(transport, size, o);
+          const r = transport === 'memcpy' ? await measureMemcpy(size, memcpySeconds(o)) : await retryingSpawn(() => measure(transport, size, o), `throughput ${detail}`, log);
           const key = `${transport}/${size}`;
           rounds.set(key, [...(rounds.get(key) ?? []), r]);
           log(`throughput ${detail}: ${(r.messagesPerSecond / 1e6).toFixed(3)} M msg/s, ${(r.bytesPerSecond / 1e9).toFixed(3)} GB/s, lag p99 ${r.lagP99Ms.toFixed(1)} ms`);
