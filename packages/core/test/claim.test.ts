@@ -148,7 +148,9 @@ describeC('the C peer follows the same claim protocol', () => {
         if (out.includes('ready')) resolve({ won: true, side: 'a' });
       });
       child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      child.once('exit', (code) => resolve({ won: false, code: code === 2 && err.includes('in use') ? 'ERR_INVALID_STATE' : `exit ${code}: ${err}` }));
+      // 'close', not 'exit': the exit can come before the last of stderr is read, and then the
+      // reason ('in use') was missing from an otherwise correct refusal.
+      child.once('close', (code) => resolve({ won: false, code: code === 2 && err.includes('in use') ? 'ERR_INVALID_STATE' : `exit ${code}: ${err}` }));
     });
     return { outcome, child };
   }

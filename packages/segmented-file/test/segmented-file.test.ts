@@ -84,7 +84,8 @@ function runDestination(name: string, options?: SegmentedFileOptions): Promise<{
   const child = fork(DESTINATION, args, { stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  // 'close', not 'exit': the exit can come before the last of stderr is read.
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr })));
 }
 
 afterEach(() => {
