@@ -89,7 +89,7 @@ export class Attachment {
     this.reader = new RingReader(readHalf, options.maxMessageSize, ringViewOf(options.regionView, readHalf), () =>
       readHalf.wakeIfSleeping(PRODUCER_WAITING_OFFSET, peerBell),
     );
-    this.peer = new PeerWatcher(readHalf);
+    this.peer = new PeerWatcher(readHalf, options.peerCheckInterval);
     this.wakePeer();
   }
 

@@ -12,7 +12,7 @@ export const DRAIN_WINDOW = 128 * 1024;
 export const YIELD_EVERY_MS = 2;
 
 export interface EventReaderOptions {
-  /** How often the peer's liveness is asked of the OS, and the longest sleep (ms). */
+  /** The longest sleep (ms): the peer's liveness is checked at least this often (PeerWatcher). */
   peerCheckInterval: number;
   /** receive: 'view' — listeners get views of the ring, valid until they return. */
   lendViews: boolean;
@@ -23,11 +23,18 @@ export interface EventReaderOptions {
  * the message skipped (undefined).
  */
 export function decodeMessage<T>(codec: Codec<T>, message: Buffer, emitter: EventEmitter<CommunicatorEvents<T>>): { value: T } | undefined {
+  const decoded = tryDecode(codec, message);
+  if ('value' in decoded) return decoded;
+  emitter.emit('error', decoded.error);
+  return undefined;
+}
+
+/** Decodes an incoming message with `codec`, or says why not (ERR_CORRUPT): for a thread with no emitter. */
+export function tryDecode<T>(codec: Codec<T>, message: Buffer): { value: T } | { error: ShmError } {
   try {
     return { value: codec.decode(message) };
   } catch (cause) {
-    emitter.emit('error', new ShmError('ERR_CORRUPT', `message of ${message.length} bytes failed to decode: ${(cause as Error).message}`, { cause }));
-    return undefined;
+    return { error: new ShmError('ERR_CORRUPT', `message of ${message.length} bytes failed to decode: ${(cause as Error).message}`, { cause }) };
   }
 }
 
@@ -58,7 +65,6 @@ export class EventReader<T> {
   #running = false;
   #loop: Promise<void> | undefined;
   #generation = 0;
-  #lastLivenessCheck = 0;
 
   constructor(attachment: Attachment, emitter: EventEmitter<CommunicatorEvents<T>>, codec: Codec<T>, options: EventReaderOptions, disposed: () => boolean) {
     this.#attachment = attachment;
@@ -172,10 +178,7 @@ export class EventReader<T> {
 
   /** Emits what changed about the peer; returns whether anything did. */
   #checkPeer(force: boolean): boolean {
-    const now = performance.now();
-    const liveness = force || now - this.#lastLivenessCheck >= this.#options.peerCheckInterval;
-    if (liveness) this.#lastLivenessCheck = now;
-    const events = this.#attachment.peer.check(liveness);
+    const events = this.#attachment.peer.check(force);
     for (const event of events) this.#emitter.emit('peer', event);
     return events.length > 0;
   }

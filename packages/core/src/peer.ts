@@ -17,10 +17,15 @@ type Seen = { kind: 'absent' } | { kind: 'present'; info: PartyInfo } | { kind: 
  */
 export class PeerWatcher {
   readonly #half: Half;
+  readonly #livenessIntervalMs: number;
   #seen: Seen = { kind: 'absent' };
+  /** When the OS was last asked whether the peer's pid lives (performance.now()). */
+  #lastLivenessCheck = -Infinity;
 
-  constructor(half: Half) {
+  /** `livenessIntervalMs`: how often check() asks the OS whether the peer lives (peerCheckInterval). */
+  constructor(half: Half, livenessIntervalMs: number) {
     this.#half = half;
+    this.#livenessIntervalMs = livenessIntervalMs;
   }
 
   /** The peer's pid while it is attached and alive. */
@@ -28,8 +33,15 @@ export class PeerWatcher {
     return this.#seen.kind === 'present' ? this.#seen.info.pid : null;
   }
 
-  /** Compares the slot with what was seen last; `checkLiveness` also asks the OS whether the pid lives. */
-  check(checkLiveness: boolean): PeerEvent[] {
+  /**
+   * Compares the slot with what was seen last; also asks the OS whether the pid lives when `force`
+   * or once the liveness interval has passed since it last did (a slot read is cheap, a liveness
+   * check a system call).
+   */
+  check(force: boolean): PeerEvent[] {
+    const now = performance.now();
+    const checkLiveness = force || now - this.#lastLivenessCheck >= this.#livenessIntervalMs;
+    if (checkLiveness) this.#lastLivenessCheck = now;
     const info = this.#half.readParty(PRODUCER);
     const seen = this.#seen;
     const events: PeerEvent[] = [];

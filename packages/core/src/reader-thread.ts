@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Region, ShmError, type ShmErrorCode } from '@shmlink/native';
 import { jsonCodec, textCodec, type Codec } from './codecs';
-import { DRAIN_WINDOW } from './event-reader';
+import { DRAIN_WINDOW, tryDecode } from './event-reader';
 import { Half } from './half';
 import { PeerWatcher, type PeerEvent } from './peer';
 import { PollWindow } from './poll-window';
@@ -72,11 +72,10 @@ if (attached !== undefined) serve(attached);
 
 /** Runs each generation the communicator starts, until it says EXIT. */
 function serve({ region, half, view }: NonNullable<typeof attached>): void {
-  const peer = new PeerWatcher(half);
+  const peer = new PeerWatcher(half, data.peerCheckInterval);
   const dataWait = new WaitStrategy(half, 'consumer', null, new PollWindow(data.poll, data.pollBusy));
-  const lastLivenessCheck = { at: -Infinity };
   port!.on('message', (message: StartMessage) => {
-    if (message.kind === 'start') run(message.gen, half, peer, dataWait, lastLivenessCheck);
+    if (message.kind === 'start') run(message.gen, half, peer, dataWait);
     if (Atomics.load(control, 0) === EXIT) {
       port!.close();
       // Lets the mapping go now rather than at the thread's teardown.
@@ -90,7 +89,7 @@ function serve({ region, half, view }: NonNullable<typeof attached>): void {
  * Reads generation `gen` until the control word changes: peer events before the data they
  * precede, batches as they are parsed, sleeping on the futex when the ring is empty.
  */
-function run(gen: number, half: Half, peer: PeerWatcher, dataWait: WaitStrategy, lastLivenessCheck: { at: number }): void {
+function run(gen: number, half: Half, peer: PeerWatcher, dataWait: WaitStrategy): void {
   const live = (): boolean => Atomics.load(control, 0) === gen;
   // A fresh reader each time: it starts at the head as the communicator's thread stored it, which
   // is where the last delivered message ended (what was in flight is parsed again).
@@ -99,10 +98,7 @@ function run(gen: number, half: Half, peer: PeerWatcher, dataWait: WaitStrategy,
   const window = dataWait.window;
   let events: PeerEvent[] = [];
   const checkPeer = (force: boolean): boolean => {
-    const now = performance.now();
-    const liveness = force || now - lastLivenessCheck.at >= data.peerCheckInterval;
-    if (liveness) lastLivenessCheck.at = now;
-    const found = peer.check(liveness);
+    const found = peer.check(force);
     if (found.length === 0) return false;
     events.push(...found);
     return true;
@@ -169,12 +165,10 @@ function postBatch(gen: number, messages: Buffer[], ends: number[], target: numb
   let spans = new Uint32Array(0);
   if (decoder !== undefined) {
     values = messages.map((message, index) => {
-      try {
-        return decoder.decode(message);
-      } catch (cause) {
-        failures.push({ index, message: `message of ${message.length} bytes failed to decode: ${(cause as Error).message}` });
-        return undefined;
-      }
+      const decoded = tryDecode(decoder, message);
+      if ('value' in decoded) return decoded.value;
+      failures.push({ index, message: decoded.error.message });
+      return undefined;
     });
   } else {
     // The messages are views of the copies the drain made (a chunk of the ring per contiguous
