@@ -197,7 +197,9 @@ describe('a persisted channel', () => {
       expect(checker.firstProblem).toBeNull();
       expect(me.errors).toEqual([]);
       writer.dispose();
-      me.comm.dispose();
+      // disposeAsync: the thread's mapping of the file goes only once the thread has exited, and
+      // Windows refuses to delete a mapped file (the unlink below failed with EPERM now and then).
+      await me.comm.disposeAsync();
     } finally {
       Communicator.unlink(name, { path: file });
     }
