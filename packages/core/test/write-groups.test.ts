@@ -67,4 +67,41 @@ describe('write() in one tick', () => {
     me.comm.dispose();
     expect(await outcomes(writes)).toEqual([...Array<Outcome>(8).fill('resolved'), 'ERR_CLOSED', 'ERR_CLOSED']);
   });
+
+  test('write(), send() and writeSync() mixed in one tick arrive in call order, also once the ring fills and the rest waits', async () => {
+    const name = uniqueName();
+    const capacity = 16384; // a few dozen 200-byte frames: the tick below overfills it
+    const count = 300;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 31, size: 200 }, start: true });
+    const writes: Promise<void>[] = [];
+    for (let seq = 0; seq < count; seq++) {
+      const message = makeMessage(31, seq, 200);
+      // writeSync on the main thread does not wait for room: only while nothing is queued.
+      if (seq === 5) me.comm.writeSync(message);
+      else if (seq % 3 === 0) me.comm.send(message);
+      else writes.push(me.comm.write(message));
+    }
+    expect(new Set(await outcomes(writes))).toEqual(new Set(['resolved']));
+    await peer.call('received', { count });
+    expect((await peer.stats()).firstProblem).toBeNull();
+    expect(me.errors).toEqual([]);
+  });
+
+  test("a write that goes into the ring at once has its bytes taken then: changing them afterwards changes nothing", async () => {
+    const name = uniqueName();
+    const capacity = 1 << 16;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 32, size: 64 }, start: true });
+    const buffer = Buffer.alloc(64);
+    const writes: Promise<void>[] = [];
+    for (let seq = 0; seq < 100; seq++) {
+      makeMessage(32, seq, 64).copy(buffer);
+      writes.push(me.comm.write(buffer));
+    }
+    buffer.fill(0);
+    expect(new Set(await outcomes(writes))).toEqual(new Set(['resolved']));
+    await peer.call('received', { count: 100 });
+    expect((await peer.stats()).firstProblem).toBeNull();
+  });
 });
