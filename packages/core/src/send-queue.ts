@@ -65,6 +65,8 @@ export class SendQueue {
   #closed = false;
   /** The consumer's head when the poll window for space last restarted. */
   #lastHead = -1;
+  /** Inside #begin(): a write() from an 'error' listener the framer calls is queued. */
+  #beginning = false;
   /** The open group of write() calls sharing a Promise; closed by the next commit. */
   #group: WriteGroup | undefined;
 
@@ -133,18 +135,31 @@ export class SendQueue {
    * up: the consumer may have freed space since the commit began.
    */
   #frameNow(data: Uint8Array): boolean {
-    if (this.#queueHead !== this.#queue.length || this.#closed) return false;
+    if (this.#queueHead !== this.#queue.length || this.#closed || this.#beginning) return false;
     const framer = this.#framer;
     if (!framer.open) {
-      framer.begin();
+      this.#begin();
       this.#schedule();
     }
     if (!framer.putWhole(data)) {
-      framer.begin();
+      this.#begin();
       if (!framer.putWhole(data)) return false;
     }
     this.#totalQueued++;
     return true;
+  }
+
+  /**
+   * framer.begin() from write(): a bad head it finds is reported at once ('error'), and a write
+   * made by that listener is queued behind the one being made, as it was before write() framed.
+   */
+  #begin(): void {
+    this.#beginning = true;
+    try {
+      this.#framer.begin();
+    } finally {
+      this.#beginning = false;
+    }
   }
 
   /**
@@ -285,8 +300,7 @@ export class SendQueue {
   }
 
   #failAll(err: Error): void {
-    this.#group?.reject(err);
-    this.#group = undefined;
+    this.#takeGroup()?.reject(err);
     for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
     this.#queue = [];
     this.#queueHead = 0;
@@ -327,6 +341,13 @@ export class SendQueue {
     this.#settle(w);
   }
 
+  /** The open group, which leaves this queue's hands. */
+  #takeGroup(): WriteGroup | undefined {
+    const group = this.#group;
+    this.#group = undefined;
+    return group;
+  }
+
   /**
    * Publishes what write() and send() framed at once, then frames as many queued messages as the
    * free space allows, in order, and publishes them (see #frameQueued); the writes framed at once
@@ -334,15 +355,19 @@ export class SendQueue {
    */
   #commit(): void {
     // The writes framed straight into the ring are published by this commit: their group ends here.
-    const group = this.#group;
-    this.#group = undefined;
+    const group = this.#takeGroup();
     try {
       this.#frameQueued();
     } catch (err) {
-      group?.reject(err instanceof Error ? err : new Error(String(err)));
+      const error = err instanceof Error ? err : new Error(String(err));
+      group?.reject(error);
+      this.#takeGroup()?.reject(error);
       throw err;
     }
     group?.resolve();
+    // A write() made during this commit (by an 'error' listener the framer's head check called)
+    // went into the ring while it was open, and this commit published it: its group is settled too.
+    if (!this.#framer.open) this.#takeGroup()?.resolve();
     this.#drainIfEmpty();
   }
 

@@ -1,6 +1,7 @@
 // write() calls of one tick share a Promise while they are sure to be committed together
 // (send-queue.ts): each caller must still hear its own write's outcome — across real processes.
-import { Communicator } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
+import { Region } from '@shmlink/native';
 import { makeMessage } from './fixtures/messages';
 import { Peer, cleanup, leftovers, record, uniqueName } from './helpers';
 
@@ -103,5 +104,30 @@ describe('write() in one tick', () => {
     expect(new Set(await outcomes(writes))).toEqual(new Set(['resolved']));
     await peer.call('received', { count: 100 });
     expect((await peer.stats()).firstProblem).toBeNull();
+  });
+
+  test("a write() made by an 'error' listener while write() finds a garbage head settles, after the write being made", async () => {
+    const name = uniqueName();
+    const capacity = 1 << 16;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, start: true });
+    await me.comm.write(Buffer.alloc(64, 1));
+    await peer.call('received', { count: 1 });
+    const region = Region.open(name);
+    try {
+      region.store(me.comm.writePosition + ringDescriptor.HEAD_OFFSET, 0xfffffff1); // odd: never a cursor
+      const fromListener: Promise<void>[] = [];
+      me.comm.once('error', () => fromListener.push(me.comm.write(Buffer.alloc(64, 3))));
+      const outer = me.comm.write(Buffer.alloc(64, 2));
+      expect(fromListener).toHaveLength(1);
+      expect(await outcomes([outer, fromListener[0]!])).toEqual(['resolved', 'resolved']);
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      // The channel goes on: a later message arrives.
+      const before = (await peer.stats()).received;
+      await me.comm.write(Buffer.alloc(64, 4));
+      await peer.call('received', { count: before + 1 });
+    } finally {
+      region.close();
+    }
   });
 });
