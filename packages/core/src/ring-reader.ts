@@ -53,7 +53,8 @@ export interface DrainResult {
  * reassembles fragments. Parsing and storing the head are separate steps: the caller commits the
  * head past each message once it has been handed over, so the stored head never passes a message
  * nobody received, and a reader that stops early rewinds to what it committed. A producer waiting
- * for space is woken at commitAll(), once per batch.
+ * for space is woken at commitAll(), once per batch (a reader that drains on defers it until half
+ * the ring is free: commitBatch).
  */
 export class RingReader {
   readonly #half: Half;
