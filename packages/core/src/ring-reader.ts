@@ -53,7 +53,8 @@ export interface DrainResult {
  * reassembles fragments. Parsing and storing the head are separate steps: the caller commits the
  * head past each message once it has been handed over, so the stored head never passes a message
  * nobody received, and a reader that stops early rewinds to what it committed. A producer waiting
- * for space is woken at commitAll(), once per batch.
+ * for space is woken at commitAll(), once per batch (a reader that drains on defers it until half
+ * the ring is free: commitBatch).
  */
 export class RingReader {
   readonly #half: Half;
@@ -200,8 +201,8 @@ export class RingReader {
    * the producer may need it to finish the message, and then keeps it to send again
    * (docs/protocol.md §6).
    */
-  commitAll(): void {
-    this.commitBatch(this.batchTarget());
+  commitAll(deferWake = false): void {
+    this.commitBatch(this.batchTarget(), deferWake);
   }
 
   /**
@@ -215,17 +216,25 @@ export class RingReader {
     return hold ? this.#partialStart : this.#head;
   }
 
-  /** Stores the head at a batch's end (`batchTarget()`'s answer) and wakes a waiting producer. */
-  commitBatch(target: number): void {
+  /**
+   * Stores the head at a batch's end (`batchTarget()`'s answer) and wakes a waiting producer. With
+   * `deferWake` — for a reader that goes on draining at once — the wake waits until at least half
+   * the ring is free: a producer asleep on a full ring of large messages was woken after every
+   * message (one doorbell write, and the wake-up it causes, per message), and now refills half a
+   * ring per wake-up. The caller must call flushWake() before it stops draining (sleeps, yields,
+   * stops), so that no deferred wake is left behind (docs/decisions.md §41).
+   */
+  commitBatch(target: number, deferWake = false): void {
     this.commit(target);
-    // Per-message commits wake nobody: a producer waiting for space is woken here, once a batch —
-    // and only once at least half the ring is free (or all that was published is consumed): a
-    // producer faster than this side otherwise slept and was rung awake after every batch, a
-    // doorbell write costing this side ≈ 14 % of its time at 64 B (docs/decisions.md §41).
+    // Per-message commits wake nobody: a producer waiting for space is woken here, once a batch.
     if (this.#stored === this.#announced) return;
-    const half = this.#half;
-    const unread = (this.#lastTail - this.#stored + half.wrap) % half.wrap;
-    if (unread > half.ringSize / 2 && unread <= half.ringSize) return;
+    if (deferWake && this.unconsumed() > this.#half.ringSize / 2) return;
+    this.flushWake();
+  }
+
+  /** Wakes a producer waiting for space if the stored head moved since it was last woken. */
+  flushWake(): void {
+    if (this.#stored === this.#announced) return;
     this.#announced = this.#stored;
     this.#onPublish();
   }
