@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { ShmError } from '@shmlink/native';
 import type { Attachment } from './attachment';
 import { bytesCodec, type Codec } from './codecs';
@@ -38,10 +38,31 @@ export function tryDecode<T>(codec: Codec<T>, message: Buffer): { value: T } | {
   }
 }
 
-/** Emits a 'data' event; a listener that throws is reported as Node reports it, and the stream goes on. */
+/**
+ * The own-property symbol under which Node's EventEmitter keeps an emitter's captureRejections
+ * flag, found once on a throwaway emitter; undefined on a runtime that keeps it otherwise, which
+ * turns the direct call below off.
+ */
+const CAPTURE: symbol | undefined = Object.getOwnPropertySymbols(new EventEmitter()).find((s) => s.description === 'kCapture');
+
+type ListenerTable = { _events?: { data?: unknown } } & Record<symbol, unknown>;
+
+/**
+ * Emits a 'data' event; a listener that throws is reported as Node reports it, and the stream goes
+ * on. A single listener is called directly: EventEmitter keeps it as the function itself in its
+ * `_events` table, and emit() would spend a rest-argument array and its generic dispatch on every
+ * message (docs/decisions.md §42). Several listeners, none, or captureRejections (which wraps a
+ * listener's Promise) go through emit().
+ */
 export function emitData<T>(emitter: EventEmitter<CommunicatorEvents<T>>, value: T): void {
   try {
-    emitter.emit('data', value);
+    const table = emitter as unknown as ListenerTable;
+    const listener = table._events?.data;
+    if (typeof listener === 'function' && CAPTURE !== undefined && table[CAPTURE] === false) {
+      (listener as (this: unknown, value: T) => unknown).call(emitter, value);
+    } else {
+      emitter.emit('data', value);
+    }
   } catch (err) {
     // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
     process.nextTick(() => {
