@@ -146,6 +146,11 @@ export class EventReader<T> {
         if (now - lastYield > YIELD_EVERY_MS) {
           await nextTurn();
           lastYield = performance.now();
+        } else {
+          // Let the microtasks the listeners queued run before the next batch: above all the
+          // pump of a write() made in a listener, so that a reply leaves now and not at the next
+          // yield — up to YIELD_EVERY_MS later under a stream (docs/decisions.md §41).
+          await undefined;
         }
         continue;
       }

@@ -199,7 +199,7 @@ export class SendQueue {
    * message not yet confirmed) is copied first, as the caller may reuse `data` once this returns.
    */
   flushSync(data: Uint8Array): boolean {
-    this.#commit();
+    this.#commit(false);
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
       if (w.data !== data) continue;
@@ -216,7 +216,7 @@ export class SendQueue {
     this.#pumping = true;
     try {
       while (!this.#closed && this.pending > 0) {
-        this.#commit();
+        this.#commit(true);
         if (this.pending === 0 || this.#closed) break;
         this.#expire();
         if (this.pending === 0) break;
@@ -304,7 +304,7 @@ export class SendQueue {
     if (this.#closed) return;
     this.#group = undefined;
     try {
-      this.#commit();
+      this.#commit(false);
     } catch {
       // the region may already be unusable; whatever is left is rejected below
     }
@@ -341,8 +341,11 @@ export class SendQueue {
    * again (docs/protocol.md §6), and it goes out again whole. Its write() resolves once it is
    * confirmed so. One framed whole before any reader began it needs none of this: a reader keeps
    * its head at the BEGIN of a message it holds in part while the rest is in the ring.
+   *
+   * `windowed` (the pump's commits): a large message also waits for the in-flight window
+   * (framer.ts, IN_FLIGHT_BYTES); writeSync and close() commit whatever the ring takes.
    */
-  #commit(): void {
+  #commit(windowed: boolean): void {
     // Whatever comes next cannot count on this commit: the tick's group ends here.
     this.#group = undefined;
     const framer = this.#framer;
@@ -351,7 +354,7 @@ export class SendQueue {
     for (let again = true; again; ) {
       again = false;
       let whole: PendingWrite | undefined;
-      framer.begin();
+      framer.begin(windowed);
       while (this.#queueHead < queue.length) {
         const w = queue[this.#queueHead]!;
         if (w.begin >= 0 && w.sent === w.data.length) {
