@@ -34,12 +34,12 @@ const DIRECT_THRESHOLD = 16 * 1024;
  * The in-flight window for large messages (docs/decisions.md §41): a whole message of at least
  * WINDOW_MIN_MESSAGE bytes goes into the ring only while the ring's unread bytes, itself included,
  * stay within IN_FLIGHT_BYTES (or twice its frame, for a message larger than half of that). A
- * bulk stream then keeps a couple of MiB unread instead of the whole ring, and what is written
+ * bulk stream then keeps a few MiB unread instead of the whole ring, and what is written
  * after it waits behind that much, not behind the whole ring; smaller messages are not held back.
  * Only commits that may wait (the pump of write() and send()) keep the window: writeSync and
  * dispose commit whatever the ring takes.
  */
-export const IN_FLIGHT_BYTES = 2 * 1024 * 1024;
+export const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
 export const WINDOW_MIN_MESSAGE = 16 * 1024;
 
 /**

@@ -234,9 +234,9 @@ describe('in memory: the in-flight window for large messages', () => {
 
   test('a windowed commit holds large messages back beyond the window, and only them; order and bytes are kept', () => {
     const r = rig(HALF);
-    const sizes = [LARGE, LARGE, LARGE, LARGE, LARGE, LARGE, LARGE, LARGE, LARGE, 100, LARGE, WINDOW_MIN_MESSAGE - 1];
-    const messages = sizes.map((size, seq) => out(makeMessage(30, seq, size)));
     const inWindow = Math.floor(IN_FLIGHT_BYTES / frame(LARGE));
+    const sizes = [...Array<number>(inWindow + 2).fill(LARGE), 100, LARGE, WINDOW_MIN_MESSAGE - 1];
+    const messages = sizes.map((size, seq) => out(makeMessage(30, seq, size)));
     expect(commit(r.framer, messages, true)).toBe(inWindow);
     expect(unread(r)).toBeLessThanOrEqual(IN_FLIGHT_BYTES);
     expect(messages[inWindow]!.sent).toBe(0); // held whole, not begun
@@ -292,11 +292,12 @@ describe('in memory: the in-flight window for large messages', () => {
     const r = rig(HALF);
     r.framer.plan();
     const planned: number[] = [];
-    for (let seq = 0; seq < 12; seq++) if (r.framer.fits(LARGE)) planned.push(seq);
+    const count = Math.floor(IN_FLIGHT_BYTES / frame(LARGE)) + 4;
+    for (let seq = 0; seq < count; seq++) if (r.framer.fits(LARGE)) planned.push(seq);
     expect(planned.length).toBe(Math.floor(IN_FLIGHT_BYTES / frame(LARGE)));
     r.framer.plan();
     expect(r.framer.fits(1024)).toBe(true);
-    const messages = Array.from({ length: 12 }, (_, seq) => out(makeMessage(33, seq, LARGE)));
+    const messages = Array.from({ length: count }, (_, seq) => out(makeMessage(33, seq, LARGE)));
     expect(commit(r.framer, messages, true)).toBe(planned.length);
     r.framer.plan();
     expect(r.framer.fits(LARGE)).toBe(false);

@@ -12,14 +12,14 @@ afterEach(cleanup);
 afterAll(() => expect(leftovers()).toEqual([]));
 
 const MiB = 1024 * 1024;
-// A 16 MiB ring each way: it could hold every message below, the window cannot.
-const CAPACITY = 32 * MiB;
+// A 32 MiB ring each way: it could hold every message below, the window cannot.
+const CAPACITY = 64 * MiB;
 
 test('a writer held by the window is woken as its reader takes messages; nothing is lost or reordered', async () => {
   const name = uniqueName();
   const me = record(new Communicator(name, CAPACITY, { side: 'a' }), false);
   const maxSize = 256 * 1024; // sizes 0..256 KiB: large and small messages mixed
-  const count = 80; // ≈ 10 MiB: the ring could take them all
+  const count = 160; // ≈ 20 MiB: the ring could take them all
   const peer = await Peer.start({ name, capacity: CAPACITY, options: { side: 'b' }, verify: { seed: 41, maxSize } });
   let committed = 0;
   const writes: Promise<void>[] = [];
@@ -29,7 +29,7 @@ test('a writer held by the window is woken as its reader takes messages; nothing
     bytes += message.length;
     writes.push(me.comm.write(message).then(() => void committed++));
   }
-  expect(bytes).toBeGreaterThan(3 * IN_FLIGHT_BYTES);
+  expect(bytes).toBeGreaterThan(4 * IN_FLIGHT_BYTES);
   expect(bytes).toBeLessThan(CAPACITY / 2 - count * 64);
   // Nobody reads yet: the writer commits up to the window and then waits, though the ring has room.
   await waitFor(() => committed > 0, 'the first commits');
@@ -52,7 +52,7 @@ test('a writer held by the window is woken as its reader takes messages; nothing
 test('messages send() queued behind the window all arrive once the reader starts, and disposeAsync() waits for them', async () => {
   const name = uniqueName();
   const size = 512 * 1024;
-  const count = 24; // 12 MiB
+  const count = 48; // 24 MiB
   const me = record(new Communicator(name, CAPACITY, { side: 'a' }), false);
   const peer = await Peer.start({ name, capacity: CAPACITY, options: { side: 'b' }, verify: { seed: 42, size } });
   for (let seq = 0; seq < count; seq++) me.comm.send(makeMessage(42, seq, size));
