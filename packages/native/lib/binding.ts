@@ -72,6 +72,8 @@ export interface Binding {
   unlink(osName: string): void;
   list(): string[];
   makeFifo(path: string, permissions: number): void;
+  /** The fd of the FIFO at `path`, read-write and non-blocking; not tracked by Node's fs (platform.h). */
+  openFifo(path: string): number;
   processAlive(pid: number): boolean;
   processStartTime(pid: number): number | null;
   /** The OS id of the calling thread (on Linux: the pid for a main thread, the tid for a worker). */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type { BellSource, Ringer } from './doorbell';
-import { makeFifo } from './fifo';
+import { makeFifo, openFifo } from './fifo';
 
 // The Linux doorbell: a FIFO that the ringer writes one byte to. The byte wakes the event loop
 // directly through epoll — one hop, like a socket — where a futex needs a waiter thread and a
@@ -22,8 +22,10 @@ export class FifoSource implements BellSource {
   constructor(path: string, onRing: () => void) {
     this.path = path;
     makeFifo(path, 0o600);
-    // Opened read-write so that the FIFO never reports end-of-file when a ringer goes away.
-    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    // Opened read-write so that the FIFO never reports end-of-file when a ringer goes away, and
+    // natively: the socket closes this fd, and one opened through fs would be closed again at a
+    // Worker's exit (fifo.ts, openFifo).
+    const fd = openFifo(path);
     this.#socket = new net.Socket({ fd, readable: true, writable: false });
     this.#socket.on('data', onRing);
     this.#socket.on('error', onRing);

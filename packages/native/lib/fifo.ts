@@ -14,3 +14,16 @@ export function makeFifo(path: string, mode = 0o600): void {
   assertInteger(mode, 'mode', 0, 0o777);
   binding.makeFifo(path, mode);
 }
+
+/**
+ * Opens the FIFO at `path` read-write and non-blocking; returns its fd, for a net.Socket to own.
+ * Not fs.openSync: in a Worker, Node closes at exit every fd opened through fs and not closed
+ * through fs, and a socket's fd is closed by libuv — the second close would hit whatever file
+ * another thread opened under that number since (an EBADF there, or an abort in its event loop).
+ */
+export function openFifo(path: string): number {
+  if (typeof path !== 'string' || path.length === 0) {
+    throw new ShmError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
+  }
+  return binding.openFifo(path);
+}

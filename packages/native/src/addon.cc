@@ -80,6 +80,24 @@ Napi::Value MakeFifoJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// openFifo(path): the fd of the FIFO at `path`, opened read-write and non-blocking (platform.h
+// says why not fs.openSync).
+Napi::Value OpenFifoJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || info[0].As<Napi::String>().Utf8Value().empty()) {
+    ThrowError(env, kErrInvalidArgument, "openFifo expects (path: a non-empty string)");
+    return Napi::Value();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = -1;
+  int err = PlatformOpenFifo(path, &fd);
+  if (err != 0) {
+    ThrowSystemError(env, err, "open FIFO '" + path + "'");
+    return Napi::Value();
+  }
+  return Napi::Number::New(env, fd);
+}
+
 bool PidArg(const Napi::CallbackInfo& info, int* pid) {
   if (!info[0].IsNumber()) {
     ThrowError(info.Env(), kErrInvalidArgument, "pid must be a number");
@@ -128,6 +146,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClassJs, "setErrorClass"));
   exports.Set("unlink", Napi::Function::New(env, UnlinkJs, "unlink"));
   exports.Set("makeFifo", Napi::Function::New(env, MakeFifoJs, "makeFifo"));
+  exports.Set("openFifo", Napi::Function::New(env, OpenFifoJs, "openFifo"));
   exports.Set("list", Napi::Function::New(env, ListJs, "list"));
   exports.Set("processAlive", Napi::Function::New(env, ProcessAliveJs, "processAlive"));
   exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTimeJs, "processStartTime"));

@@ -54,6 +54,11 @@ int PlatformListShared(std::vector<std::string>* names);
 int PlatformFlush(void* address, uint64_t size);
 // Creates a FIFO (named pipe) with these permissions; an existing FIFO at `path` is accepted.
 int PlatformMakeFifo(const std::string& path, uint32_t permissions);
+// Opens the FIFO at `path` read-write and non-blocking (close-on-exec) into *fd; a path that is
+// not a FIFO fails EEXIST. Opened here rather than with fs.openSync: Node counts the fds a
+// Worker opens through fs and closes the ones left at the Worker's exit, and a FIFO handed to a
+// net.Socket is closed by libuv, not by fs — a second close at exit would hit a reused number.
+int PlatformOpenFifo(const std::string& path, int* fd);
 
 // Cross-process wait on a 32-bit word in shared memory. timeout_ns < 0 waits forever.
 int PlatformWait(uint32_t* word, uint32_t expected, int64_t timeout_ns, WaitResult* result);

@@ -166,6 +166,19 @@ int PlatformMakeFifo(const std::string& path, uint32_t permissions) {
   return S_ISFIFO(st.st_mode) ? 0 : EEXIST;
 }
 
+int PlatformOpenFifo(const std::string& path, int* fd) {
+  int opened = open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (opened < 0) return errno;
+  struct stat st;
+  int err = fstat(opened, &st) != 0 ? errno : S_ISFIFO(st.st_mode) ? 0 : EEXIST;
+  if (err != 0) {
+    close(opened);
+    return err;
+  }
+  *fd = opened;
+  return 0;
+}
+
 int PlatformWait(uint32_t* word, uint32_t expected, int64_t timeout_ns, WaitResult* result) {
   int64_t deadline = timeout_ns < 0 ? -1 : PlatformMonotonicNs() + timeout_ns;
   for (;;) {

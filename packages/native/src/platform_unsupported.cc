@@ -14,6 +14,7 @@ int PlatformUnlinkShared(const std::string&) { return kUnsupportedPlatform; }
 int PlatformListShared(std::vector<std::string>*) { return kUnsupportedPlatform; }
 int PlatformFlush(void*, uint64_t) { return kUnsupportedPlatform; }
 int PlatformMakeFifo(const std::string&, uint32_t) { return kUnsupportedPlatform; }
+int PlatformOpenFifo(const std::string&, int*) { return kUnsupportedPlatform; }
 int PlatformWait(uint32_t*, uint32_t, int64_t, WaitResult*) { return kUnsupportedPlatform; }
 int PlatformWake(uint32_t*, int, int*) { return kUnsupportedPlatform; }
 bool PlatformProcessAlive(int) { return false; }

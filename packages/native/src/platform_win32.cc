@@ -65,6 +65,7 @@ int PlatformFlush(void* address, uint64_t size) {
 
 // Windows has no FIFOs; the doorbell that needs one is not part of this backend.
 int PlatformMakeFifo(const std::string&, uint32_t) { return kUnsupportedPlatform; }
+int PlatformOpenFifo(const std::string&, int*) { return kUnsupportedPlatform; }
 
 int PlatformWait(uint32_t* word, uint32_t expected, int64_t timeout_ns, WaitResult* result) {
   return win32::WaitOnWord(word, expected, timeout_ns, result);

@@ -2,7 +2,9 @@
 // forked process over the real FIFO.
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Doorbell, DoorbellRinger, removeDoorbells } from '@shmlink/native/internal';
 import { FIXTURES, uniqueName } from './helpers';
 
@@ -124,6 +126,46 @@ async function waitOutcome(bell: Doorbell, limitMs: number): Promise<'rung' | 't
       expect(() => new Doorbell(name, 0)).toThrow(expect.objectContaining({ code: 'ERR_SHM_EXISTS' }));
     } finally {
       fs.rmSync(bellPath);
+    }
+  });
+
+  (linux ? test : test.skip)("a listener's FIFO closed in a Worker is not closed again at the Worker's exit (the fd number may be another thread's file by then)", async () => {
+    // Node closes at a Worker's exit the fds the Worker opened through fs and did not close
+    // through fs; the FIFO's socket closes its fd through libuv. Opened through fs, the FIFO's
+    // number was closed a second time at exit: here, the main thread's file that took it.
+    const name = uniqueName();
+    const worker = new Worker(
+      `
+      const fs = require('node:fs');
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { Doorbell } = require('@shmlink/native/internal');
+      const probe = fs.openSync('/dev/null', 'r'); // the lowest free number: the FIFO's next
+      fs.closeSync(probe);
+      const bell = new Doorbell(workerData.name, 0);
+      bell.close();
+      parentPort.postMessage(probe);
+      parentPort.once('message', () => parentPort.close());
+      `,
+      { eval: true, workerData: { name } },
+    );
+    const fifoFd = await new Promise<number>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    const file = path.join(os.tmpdir(), `${name}.txt`);
+    fs.writeFileSync(file, 'mine');
+    const fd = fs.openSync(file, 'r');
+    try {
+      expect(fd).toBe(fifoFd); // the number the Worker's FIFO had
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.postMessage('exit');
+      await exited;
+      expect(fs.fstatSync(fd).ino).toBe(fs.statSync(file).ino);
+      expect(fs.readFileSync(fd, 'utf8')).toBe('mine');
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(file);
+      removeDoorbells(name);
     }
   });
 
