@@ -226,6 +226,11 @@ export class RingFramer {
     return true;
   }
 
+  /** Whether a message of `length` bytes goes in one frame (put() then frames it whole or not at all). */
+  fitsFrame(length: number): boolean {
+    return length <= this.#half.maxFramePayload;
+  }
+
   /**
    * Frames as much of `message` as the free space takes, advancing `message.sent`; returns whether
    * the whole message is in the ring. A message that fits one frame goes whole or not at all.

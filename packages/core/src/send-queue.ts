@@ -25,6 +25,8 @@ export interface SendQueueOptions {
 
 function noop(): void {}
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * Writes made in the same tick that share one Promise (see SendQueue.enqueue): only writes sure to
  * be committed together, by one commit, so that they all have the same outcome. The last member
@@ -59,6 +61,8 @@ export class SendQueue {
   #lastHead = -1;
   /** The open group of write() calls sharing a Promise; closed by the next commit. */
   #group: WriteGroup | undefined;
+  /** What trySync() frames: one record reused, as nothing of it outlives the call. */
+  readonly #direct: Outbound = { data: EMPTY, sent: 0, begin: -1, end: -1 };
 
   constructor(framer: RingFramer, options: SendQueueOptions) {
     this.#framer = framer;
@@ -159,6 +163,29 @@ export class SendQueue {
   enqueueSync(data: Uint8Array, onFailure: (err: Error) => void): void {
     this.#planOther(data);
     this.#push(data, noop, onFailure);
+  }
+
+  /**
+   * writeSync()'s fast path: commits a message that fits one frame straight into the ring when
+   * nothing is queued before it (order) and the ring has room for it now — no queue record, no
+   * deadline, no search for it afterwards. Returns false, having framed nothing, otherwise: the
+   * caller then queues it as usual (enqueueSync + flushSync).
+   */
+  trySync(data: Uint8Array): boolean {
+    if (this.#queueHead !== this.#queue.length || this.#closed) return false;
+    const framer = this.#framer;
+    if (!framer.fitsFrame(data.length)) return false;
+    // A commit: whatever comes next cannot count on the one before it (as #commit).
+    this.#group = undefined;
+    const w = this.#direct;
+    w.data = data;
+    w.sent = 0;
+    framer.begin();
+    const done = framer.put(w);
+    framer.end();
+    w.data = EMPTY; // not kept: the caller may reuse it
+    if (done) this.#totalQueued++;
+    return done;
   }
 
   #schedule(): void {
