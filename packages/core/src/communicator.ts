@@ -386,6 +386,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
           this.#spinPolicy!.waited(performance.now() - waitStart, spinMs);
           waitStart = -1;
         }
+        // The bytes codec returns its input: no decode, no result record.
+        if (this.#codec === (bytesCodec as Codec<unknown>)) return message as T;
         const decoded = decodeMessage(this.#codec, message, this);
         if (decoded !== undefined) return decoded.value;
         // Skipped (reported as ERR_CORRUPT): its space goes back at once.
