@@ -2,7 +2,6 @@
 // thread's start-up data, the messages it posts, and the control word both watch. Shared by
 // worker-reader.ts (the communicator's side) and reader-thread.ts (the worker's side).
 import type { ShmErrorCode } from '@shmlink/native';
-import type { MessagePort } from 'node:worker_threads';
 import type { PeerEvent } from './peer';
 
 /**
@@ -29,9 +28,6 @@ export interface ReaderThreadData {
   decode: ThreadDecode;
   /** An Int32Array's memory, CONTROL_WORDS long: the control word at [0]. */
   control: SharedArrayBuffer;
-  /** Where the thread posts what it reads (FromReaderThread): a port of its own, which the
-   *  communicator's thread can also poll with receiveMessageOnPort() while it expects a reply. */
-  port: MessagePort;
 }
 
 /**

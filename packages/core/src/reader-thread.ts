@@ -29,7 +29,7 @@ const data = workerData as ReaderThreadData;
 const control = new Int32Array(data.control);
 
 function post(message: FromReaderThread, transfer: ArrayBuffer[] = []): void {
-  data.port.postMessage(message, transfer);
+  port!.postMessage(message, transfer);
 }
 
 function errorInfo(err: unknown): ErrorInfo {

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { ShmError } from '@shmlink/native';
 import { DoorbellRinger, bufferView } from '@shmlink/native/internal';
 import type { Attachment } from './attachment';
@@ -8,7 +8,6 @@ import { bytesCodec, jsonCodec, textCodec, type Codec } from './codecs';
 import type { CommunicatorEvents } from './communicator';
 import { YIELD_EVERY_MS, decodeMessage, emitData } from './event-reader';
 import type { PeerEvent } from './peer';
-import { PollWindow } from './poll-window';
 import { CONSUMER, CONSUMER_SLEEPING_OFFSET } from './ring-descriptor';
 import { CONTROL_WORDS, EXIT, STOPPED, type BatchMessage, type ErrorInfo, type FromReaderThread, type ReaderThreadData, type StartMessage, type ThreadDecode } from './reader-thread-protocol';
 
@@ -68,14 +67,6 @@ export class WorkerReader<T> {
   #next = 0;
   #pumping = false;
   #pumpScheduled = false;
-  /** The thread's port for what it posts (its other end is the thread's): listened to, and polled
-   *  with receiveMessageOnPort() for a while after this side sent (see #afterBatch). */
-  #port: MessagePort | undefined;
-  /** How long this thread polls the port after it sent: `poll` µs, `pollBusy` while replies come densely. */
-  readonly #window: PollWindow;
-  /** The send queue's count of queued messages when a batch was last delivered. */
-  #queued = 0;
-  #polling = false;
 
   constructor(attachment: Attachment, emitter: EventEmitter<CommunicatorEvents<T>>, codec: Codec<T>, options: WorkerReaderOptions, disposed: () => boolean) {
     this.#attachment = attachment;
@@ -87,8 +78,6 @@ export class WorkerReader<T> {
     this.#threadDecode = generic === textCodec ? 'text' : generic === jsonCodec ? 'json' : 'bytes';
     this.#decodeHere = this.#threadDecode === 'bytes' && generic !== (bytesCodec as Codec<unknown>);
     this.#ownBell = new DoorbellRinger(options.name, attachment.readHalf.base);
-    this.#window = new PollWindow(options.poll, options.pollBusy);
-    this.#queued = attachment.writer.totalQueued;
   }
 
   get running(): boolean {
@@ -159,8 +148,6 @@ export class WorkerReader<T> {
     this.#next = 0;
     Atomics.store(this.#control, 0, EXIT);
     this.#releaseStopWaiters(this.#lastGen);
-    this.#port?.close();
-    this.#port = undefined;
     const worker = this.#worker;
     if (worker !== undefined) {
       this.#wakeThread();
@@ -180,7 +167,6 @@ export class WorkerReader<T> {
   }
 
   #spawn(): Worker {
-    const { port1, port2 } = new MessageChannel();
     const half = this.#attachment.readHalf;
     const o = this.#options;
     const data: ReaderThreadData = {
@@ -196,14 +182,10 @@ export class WorkerReader<T> {
       peerCheckInterval: o.peerCheckInterval,
       decode: this.#threadDecode,
       control: this.#control.buffer as SharedArrayBuffer,
-      port: port2,
     };
-    const worker = new Worker(path.join(__dirname, 'reader-thread.js'), { workerData: data, transferList: [port2] });
+    const worker = new Worker(path.join(__dirname, 'reader-thread.js'), { workerData: data });
     this.#worker = worker;
-    this.#port = port1;
-    port1.on('message', (message: FromReaderThread) => this.#onMessage(message));
-    // The worker holds the process while it runs (ref/unref with start/stop); the port must not.
-    port1.unref();
+    worker.on('message', (message: FromReaderThread) => this.#onMessage(message));
     worker.on('error', (err) => this.#lost(worker, `the reader thread failed: ${err.message}`));
     this.#exited = new Promise((resolve) => {
       worker.once('exit', (code) => {
@@ -298,46 +280,6 @@ export class WorkerReader<T> {
     }
   }
 
-  /**
-   * After a delivered batch: when this side sent meanwhile (a request, or the reply to what came),
-   * the answer is likeliest soon, and waiting for the port's message to wake a sleeping event loop
-   * costs as much as a doorbell (tens to hundreds of µs on a VM). So this thread polls the port
-   * from the event loop for the poll window — `poll` µs, `pollBusy` while messages come densely —
-   * as the event reader polls the ring after it sent (docs/decisions.md §13). A receiver that only
-   * receives never polls: its event loop sleeps between batches, which is what the worker is for.
-   */
-  #afterBatch(received: boolean): void {
-    const now = performance.now();
-    if (received) this.#window.arrived(now);
-    const queued = this.#attachment.writer.totalQueued;
-    if (queued === this.#queued) return;
-    this.#queued = queued;
-    this.#window.sent(now);
-    if (!this.#polling) {
-      this.#polling = true;
-      setImmediate(this.#poll);
-    }
-  }
-
-  /** One poll of the port (see #afterBatch): what the thread posted is handled at once. */
-  readonly #poll = (): void => {
-    const port = this.#port;
-    if (!this.#running || port === undefined || this.#disposed()) {
-      this.#polling = false;
-      return;
-    }
-    const received = receiveMessageOnPort(port);
-    if (received !== undefined) {
-      this.#queue.push(received.message as FromReaderThread);
-      if (!this.#pumping && !this.#pumpScheduled) this.#pump();
-    }
-    if (this.#window.shouldPoll(performance.now())) {
-      setImmediate(this.#poll);
-    } else {
-      this.#polling = false;
-    }
-  };
-
   #onPeer(event: PeerEvent): void {
     this.#peerPid = event.type === 'connected' || event.type === 'restarted' ? event.pid : null;
     this.#emitter.emit('peer', event);
@@ -382,7 +324,6 @@ export class WorkerReader<T> {
         reader.commitBatch(batch.target);
         // The thread may be waiting for this batch to be taken before it posts the next.
         this.#wakeThread();
-        this.#afterBatch(ends.length > 0);
       }
     } finally {
       this.#delivering = false;
