@@ -259,8 +259,9 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   /**
    * Sends a message (a string is sent as UTF-8). Returns at once; the Promise resolves when the
    * message is committed to shared memory. Messages are delivered in call order. The bytes of a
-   * Uint8Array are read at commit time: do not change them until the Promise settles. Writes of
-   * one tick that the ring surely holds together share one Promise (send-queue.ts).
+   * Uint8Array are read when the message goes into the ring — at once while nothing waits before
+   * it, else at a later commit: do not change them until the Promise settles. Writes of one tick
+   * that went into the ring at once share one Promise (send-queue.ts).
    */
   write(data: Outgoing<T>): Promise<void> {
     try {

@@ -1,4 +1,4 @@
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { ShmError } from '@shmlink/native';
 import type { Attachment } from './attachment';
 import { bytesCodec, type Codec } from './codecs';
@@ -38,10 +38,31 @@ export function tryDecode<T>(codec: Codec<T>, message: Buffer): { value: T } | {
   }
 }
 
-/** Emits a 'data' event; a listener that throws is reported as Node reports it, and the stream goes on. */
+/**
+ * The own-property symbol under which Node's EventEmitter keeps an emitter's captureRejections
+ * flag, found once on a throwaway emitter; undefined on a runtime that keeps it otherwise, which
+ * turns the direct call below off.
+ */
+const CAPTURE: symbol | undefined = Object.getOwnPropertySymbols(new EventEmitter()).find((s) => s.description === 'kCapture');
+
+type ListenerTable = { _events?: { data?: unknown } } & Record<symbol, unknown>;
+
+/**
+ * Emits a 'data' event; a listener that throws is reported as Node reports it, and the stream goes
+ * on. A single listener is called directly: EventEmitter keeps it as the function itself in its
+ * `_events` table, and emit() would spend a rest-argument array and its generic dispatch on every
+ * message (docs/decisions.md §42). Several listeners, none, or captureRejections (which wraps a
+ * listener's Promise) go through emit().
+ */
 export function emitData<T>(emitter: EventEmitter<CommunicatorEvents<T>>, value: T): void {
   try {
-    emitter.emit('data', value);
+    const table = emitter as unknown as ListenerTable;
+    const listener = table._events?.data;
+    if (typeof listener === 'function' && CAPTURE !== undefined && table[CAPTURE] === false) {
+      (listener as (this: unknown, value: T) => unknown).call(emitter, value);
+    } else {
+      emitter.emit('data', value);
+    }
   } catch (err) {
     // A throwing listener is the application's bug: surface it as Node does, keep the stream going.
     process.nextTick(() => {
@@ -115,8 +136,11 @@ export class EventReader<T> {
       // Before the data, so that 'connected' precedes the first message of a new peer.
       this.#checkPeer(force);
       force = false;
-      // A 'peer' listener may have disposed or stopped us.
-      if (!live()) return;
+      // A 'peer' listener may have disposed or stopped us (a deferred wake goes out unless disposed).
+      if (!live()) {
+        if (!this.#disposed()) reader.flushWake();
+        return;
+      }
       const { messages, ends, error } = reader.drain(DRAIN_WINDOW, borrow);
       if (error !== undefined) this.#emitter.emit('error', error);
       // The head is stored past each message once its listeners returned (the last one's with the
@@ -131,24 +155,31 @@ export class EventReader<T> {
       // A listener disposed the communicator: the region is gone, with what was not committed.
       if (this.#disposed()) return;
       if (delivered === messages.length) {
-        reader.commitAll();
+        // The producer's wake may wait for half the ring (commitBatch): this loop drains on at
+        // once, and flushes the wake wherever it stops draining (below).
+        reader.commitAll(true);
       } else {
         // A listener stopped the reader: what it did not deliver stays in the ring for the next
         // start or receiveSync.
         reader.rewind();
       }
-      if (!live()) return;
+      if (!live()) {
+        reader.flushWake();
+        return;
+      }
       const now = performance.now();
       if (messages.length > 0) {
         window.arrived(now);
         // Under a steady stream, let the event loop breathe every few milliseconds; otherwise go
         // straight back to the ring (a yield per batch costs a loop turn per round trip).
         if (now - lastYield > YIELD_EVERY_MS) {
+          reader.flushWake();
           await nextTurn();
           lastYield = performance.now();
         }
         continue;
       }
+      reader.flushWake();
       // A reply is likeliest right after this side sent: the poll window restarts.
       if (writer.totalQueued !== queued) {
         queued = writer.totalQueued;

@@ -60,9 +60,8 @@ export class RingFramer {
   #free = 0;
   /** The tail at begin(). */
   #start = 0;
-  /** plan(): ring bytes free, and the ring index where the next planned frame goes. */
-  #planFree = 0;
-  #planIndex = 0;
+  /** Between begin() and end(). */
+  #open = false;
 
   constructor(half: Half, options: FramerOptions) {
     this.#half = half;
@@ -123,9 +122,18 @@ export class RingFramer {
     this.#readHead();
     const half = this.#half;
     this.#free = half.ringSize - (this.#tail - this.#head + half.wrap) % half.wrap;
+    // A commit already begun (write() frames straight into the ring, send-queue.ts) goes on: what
+    // it framed stays staged and unpublished, and only the room is measured again.
+    if (this.#open) return;
+    this.#open = true;
     this.#start = this.#tail;
     this.#stageStart = this.#index;
     this.#stageLength = 0;
+  }
+
+  /** Whether begin() was called and end() not yet: frames may be put. */
+  get open(): boolean {
+    return this.#open;
   }
 
   /**
@@ -158,7 +166,15 @@ export class RingFramer {
         this.#lapBits = lapOf(this.#tail, ringSize) << FRAME_LAP_SHIFT;
         half.store(TAIL_OFFSET, this.#tail);
         this.#head = this.#tail;
-        this.#badHead = -1;
+        // A malformed value stays in the word until the consumer stores another: ignored till then,
+        // or every begin() (several a tick, now that write() frames at once) would reset again
+        // and drop what was framed since the last.
+        this.#badHead = wellFormed ? -1 : head;
+        // Frames staged since begin() (a commit goes on across begin() calls) are dropped with
+        // the rest: staging restarts at the new tail.
+        this.#start = this.#tail;
+        this.#stageStart = this.#index;
+        this.#stageLength = 0;
       }
     }
   }
@@ -192,43 +208,25 @@ export class RingFramer {
   }
 
   /**
-   * Starts planning what the next commit will take whole (see fits()): from the tail and the
-   * consumer's head as it is now, read without side effects — a head that looks wrong counts as
-   * the last valid one, which can only under-estimate the room (begin() reports it).
+   * Frames a message that fits one frame whole at the tail (after a padding frame to the ring's
+   * end where the contiguous space is too short), between begin() and end(); returns false, having
+   * framed nothing, when it is larger than a frame or the free space does not take it.
    */
-  plan(): void {
+  putWhole(data: Uint8Array): boolean {
     const half = this.#half;
-    const wrap = half.wrap;
-    const head = half.load(HEAD_OFFSET);
-    const last = this.#head;
-    const used = (this.#tail - last + wrap) % wrap;
-    const moved = head < wrap && head % 8 === 0 && (head - last + wrap) % wrap <= used;
-    this.#planFree = half.ringSize - (this.#tail - (moved ? head : last) + wrap) % wrap;
-    this.#planIndex = this.#index;
-  }
-
-  /**
-   * Whether a message of `length` bytes, framed after everything planned since plan(), is sure to
-   * go into the ring whole at the next commit — one frame, padding at the ring's end included — and
-   * if so counts it as planned. Mirrors put(): the head only moves forward, so the next begin()
-   * finds at least this much room.
-   */
-  fits(length: number): boolean {
-    const half = this.#half;
+    const length = data.length;
     if (length > half.maxFramePayload) return false;
     const size = align(FRAME_HEADER + length);
-    const contiguous = half.ringSize - this.#planIndex;
-    const needed = size > contiguous ? contiguous + size : size;
-    if (this.#planFree < needed) return false;
-    this.#planFree -= needed;
-    const index = size > contiguous ? size : this.#planIndex + size;
-    this.#planIndex = index === half.ringSize ? 0 : index;
+    const contiguous = half.ringSize - this.#index;
+    if (size > contiguous) {
+      if (this.#free < contiguous + size) return false;
+      this.#padding(contiguous);
+    } else if (this.#free < size) {
+      return false;
+    }
+    this.#frame(FrameType.Message, data, 0, length, -1);
+    this.#free -= size;
     return true;
-  }
-
-  /** Whether a message of `length` bytes goes in one frame (put() then frames it whole or not at all). */
-  fitsFrame(length: number): boolean {
-    return length <= this.#half.maxFramePayload;
   }
 
   /**
@@ -245,15 +243,7 @@ export class RingFramer {
       const remaining = data.length - message.sent;
 
       if (message.sent === 0 && remaining <= half.maxFramePayload) {
-        const size = align(FRAME_HEADER + remaining);
-        if (size > contiguous) {
-          if (this.#free < contiguous + size) return false;
-          this.#padding(contiguous);
-          continue;
-        }
-        if (this.#free < size) return false;
-        this.#frame(FrameType.Message, data, 0, remaining, -1);
-        this.#free -= size;
+        if (!this.putWhole(data)) return false;
         message.sent = remaining;
         return true;
       }
@@ -285,6 +275,7 @@ export class RingFramer {
 
   /** Ends a commit: copies what is staged and publishes the tail if it moved. */
   end(): void {
+    this.#open = false;
     this.#flushStage();
     // Also when nothing was written but the tail word is not ours (garbage over it): a consumer
     // that ignores an invalid tail would never free the space this writer waits for.

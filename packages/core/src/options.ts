@@ -41,8 +41,8 @@ export interface CommunicatorOptions<T = Buffer> {
    *  main process). 'data' events, order, backpressure, peer events and dispose() behave the same;
    *  not with receive: 'view'. Costs round-trip latency and total CPU: docs/decisions.md §35. */
   reader?: 'event-loop' | 'worker';
-  /** send() returns false once this many bytes wait to be committed. Default: the ring size of
-   *  the half this side writes. */
+  /** send() returns false once this many bytes wait in the queue for room (what the ring took at
+   *  once does not count). Default: the ring size of the half this side writes. */
   highWaterMark?: number;
   /** Largest message accepted or delivered, in bytes: a larger one is refused with
    *  ERR_MESSAGE_TOO_LARGE by write(), and skipped with that error when it arrives. Messages larger

@@ -25,18 +25,24 @@ export interface SendQueueOptions {
 
 function noop(): void {}
 
-const EMPTY = new Uint8Array(0);
+function openGroup(): WriteGroup {
+  let resolve = noop;
+  let reject: (err: Error) => void = noop;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
 
 /**
- * Writes made in the same tick that share one Promise (see SendQueue.enqueue): only writes sure to
- * be committed together, by one commit, so that they all have the same outcome. The last member
- * settles the Promise; the others' resolve and reject are no-ops.
+ * The write() calls of one tick whose messages went straight into the ring (see SendQueue.enqueue):
+ * framed, and published together by the next commit, so they share its outcome and one Promise.
  */
 interface WriteGroup {
   promise: Promise<void>;
   resolve: () => void;
   reject: (err: Error) => void;
-  last: PendingWrite | undefined;
 }
 
 /**
@@ -59,10 +65,10 @@ export class SendQueue {
   #closed = false;
   /** The consumer's head when the poll window for space last restarted. */
   #lastHead = -1;
+  /** Inside #begin(): a write() from an 'error' listener the framer calls is queued. */
+  #beginning = false;
   /** The open group of write() calls sharing a Promise; closed by the next commit. */
   #group: WriteGroup | undefined;
-  /** What trySync() frames: one record reused, as nothing of it outlives the call. */
-  readonly #direct: Outbound = { data: EMPTY, sent: 0, begin: -1, end: -1 };
 
   constructor(framer: RingFramer, options: SendQueueOptions) {
     this.#framer = framer;
@@ -100,60 +106,80 @@ export class SendQueue {
   }
 
   /**
-   * Queues a message for write(). Writes made in the same tick share one Promise while the whole
-   * queue is sure to go into the ring at the next commit (the queue was empty when the first of
-   * them came, and the framer's plan says every frame fits the room there is now): they are then
-   * committed together, so they succeed or fail together, and a Promise and two resolving
-   * functions per message — live until the commit, which the garbage collector paid for when many
-   * writes were queued before an await (docs/decisions.md) — become one per tick. A write that
-   * may not fit gets a Promise of its own, as does every write after it in the tick.
+   * Queues a message for write(). While nothing waits in the queue, a message that fits one frame
+   * and the free ring is framed at once, straight into the ring (RingFramer.putWhole), and the
+   * commit at the end of the tick only publishes the tail: no record per message, and the framing
+   * of a tick's writes runs back to back (docs/decisions.md). Such writes of one tick are published
+   * together, so they share one Promise. A message that does not fit, and every one after it while
+   * the queue holds anything, is queued with a Promise of its own: it keeps its own outcome
+   * (timeout, dispose) whatever its neighbours do.
    */
   enqueue(data: Uint8Array): Promise<void> {
-    let group = this.#group;
-    if (group === undefined && this.pending === 0) {
-      this.#framer.plan();
-      group = this.#openGroup();
-    }
-    if (group !== undefined && this.#framer.fits(data.length)) {
-      const w = this.#push(data, group.resolve, group.reject);
-      const previous = group.last;
-      if (previous !== undefined) {
-        previous.resolve = noop;
-        previous.reject = noop;
-      }
-      group.last = w;
-      this.#schedule();
-      return group.promise;
-    }
-    this.#group = undefined;
+    if (this.#frameNow(data)) return (this.#group ??= openGroup()).promise;
     return new Promise<void>((resolve, reject) => {
       this.#push(data, resolve, reject);
       this.#schedule();
     });
   }
 
-  #openGroup(): WriteGroup {
-    let resolve = noop;
-    let reject: (err: Error) => void = noop;
-    const promise = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const group: WriteGroup = { promise, resolve, reject, last: undefined };
-    this.#group = group;
-    return group;
-  }
-
-  /** A message queued while a group is open must fit the plan too, or the group closes. */
-  #planOther(data: Uint8Array): void {
-    if (this.#group !== undefined && !this.#framer.fits(data.length)) this.#group = undefined;
-  }
-
   /** Queues a message without a Promise (send()): a failure goes to onSendFailure. */
   enqueueSend(data: Uint8Array): void {
-    this.#planOther(data);
+    if (this.#frameNow(data)) return;
     this.#push(data, noop, this.#options.onSendFailure);
     this.#schedule();
+  }
+
+  /**
+   * Frames `data` into the ring now, when the queue is empty (order) and it fits; the commit that
+   * publishes it is scheduled for the end of the tick. The head is read again once before giving
+   * up: the consumer may have freed space since the commit began.
+   */
+  #frameNow(data: Uint8Array): boolean {
+    if (this.#queueHead !== this.#queue.length || this.#closed || this.#beginning) return false;
+    const framer = this.#framer;
+    if (!framer.open) {
+      this.#begin();
+      this.#schedule();
+    }
+    if (!framer.putWhole(data)) {
+      this.#begin();
+      if (!framer.putWhole(data)) return false;
+    }
+    this.#totalQueued++;
+    return true;
+  }
+
+  /**
+   * framer.begin() from write(): a bad head it finds is reported at once ('error'), and a write
+   * made by that listener is queued behind the one being made, as it was before write() framed.
+   */
+  #begin(): void {
+    this.#beginning = true;
+    try {
+      this.#framer.begin();
+    } finally {
+      this.#beginning = false;
+    }
+  }
+
+  /**
+   * writeSync()'s fast path: frames a message that fits one frame and the free ring straight into
+   * it when nothing is queued before it (order), and publishes it at once with whatever write() and
+   * send() framed this tick (the commit settles their group as the pump would) — no queue record,
+   * no search for it afterwards. Returns false otherwise, having framed nothing: the caller then
+   * queues it (enqueueSync + flushSync), and that commit ends a commit begun here.
+   */
+  trySync(data: Uint8Array): boolean {
+    if (this.#queueHead !== this.#queue.length || this.#closed || this.#beginning) return false;
+    const framer = this.#framer;
+    if (!framer.open) this.#begin();
+    if (!framer.putWhole(data)) {
+      this.#begin();
+      if (!framer.putWhole(data)) return false;
+    }
+    this.#totalQueued++;
+    this.#commit();
+    return true;
   }
 
   /**
@@ -161,31 +187,7 @@ export class SendQueue {
    * no scheduled pump — the synchronous path's cost is the copy and the cursor store.
    */
   enqueueSync(data: Uint8Array, onFailure: (err: Error) => void): void {
-    this.#planOther(data);
     this.#push(data, noop, onFailure);
-  }
-
-  /**
-   * writeSync()'s fast path: commits a message that fits one frame straight into the ring when
-   * nothing is queued before it (order) and the ring has room for it now — no queue record, no
-   * deadline, no search for it afterwards. Returns false, having framed nothing, otherwise: the
-   * caller then queues it as usual (enqueueSync + flushSync).
-   */
-  trySync(data: Uint8Array): boolean {
-    if (this.#queueHead !== this.#queue.length || this.#closed) return false;
-    const framer = this.#framer;
-    if (!framer.fitsFrame(data.length)) return false;
-    // A commit: whatever comes next cannot count on the one before it (as #commit).
-    this.#group = undefined;
-    const w = this.#direct;
-    w.data = data;
-    w.sent = 0;
-    framer.begin();
-    const done = framer.put(w);
-    framer.end();
-    w.data = EMPTY; // not kept: the caller may reuse it
-    if (done) this.#totalQueued++;
-    return done;
   }
 
   #schedule(): void {
@@ -242,7 +244,8 @@ export class SendQueue {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (!this.#closed && this.pending > 0) {
+      // Also with nothing queued while frames framed at once wait to be published.
+      while (!this.#closed && (this.pending > 0 || this.#framer.open)) {
         this.#commit();
         if (this.pending === 0 || this.#closed) break;
         this.#expire();
@@ -317,6 +320,7 @@ export class SendQueue {
   }
 
   #failAll(err: Error): void {
+    this.#takeGroup()?.reject(err);
     for (let i = this.#queueHead; i < this.#queue.length; i++) this.#queue[i]!.reject(err);
     this.#queue = [];
     this.#queueHead = 0;
@@ -329,7 +333,6 @@ export class SendQueue {
    */
   close(): void {
     if (this.#closed) return;
-    this.#group = undefined;
     try {
       this.#commit();
     } catch {
@@ -358,8 +361,39 @@ export class SendQueue {
     this.#settle(w);
   }
 
+  /** The open group, which leaves this queue's hands. */
+  #takeGroup(): WriteGroup | undefined {
+    const group = this.#group;
+    this.#group = undefined;
+    return group;
+  }
+
   /**
-   * Frames as many queued messages as the free space allows, in order, and publishes them.
+   * Publishes what write() and send() framed at once, then frames as many queued messages as the
+   * free space allows, in order, and publishes them (see #frameQueued); the writes framed at once
+   * share one outcome, settled after publishing.
+   */
+  #commit(): void {
+    // The writes framed straight into the ring are published by this commit: their group ends here.
+    const group = this.#takeGroup();
+    try {
+      this.#frameQueued();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      group?.reject(error);
+      this.#takeGroup()?.reject(error);
+      throw err;
+    }
+    group?.resolve();
+    // A write() made during this commit (by an 'error' listener the framer's head check called)
+    // went into the ring while it was open, and this commit published it: its group is settled too.
+    if (!this.#framer.open) this.#takeGroup()?.resolve();
+    this.#drainIfEmpty();
+  }
+
+  /**
+   * Frames as many queued messages as the free space allows, in order, and publishes them with
+   * whatever was framed at once before (the framer's commit already begun goes on).
    *
    * A fragmented message that its reader had begun before it was framed whole (it was larger than
    * the free ring, so the reader gave back the space of its first fragments) stays at the queue's
@@ -369,9 +403,7 @@ export class SendQueue {
    * confirmed so. One framed whole before any reader began it needs none of this: a reader keeps
    * its head at the BEGIN of a message it holds in part while the rest is in the ring.
    */
-  #commit(): void {
-    // Whatever comes next cannot count on this commit: the tick's group ends here.
-    this.#group = undefined;
+  #frameQueued(): void {
     const framer = this.#framer;
     const queue = this.#queue;
     let done = this.#queueHead;
@@ -420,7 +452,6 @@ export class SendQueue {
     }
     // Settled after publishing, so that a caller awaiting write() finds its message in the ring.
     for (; done < committed; done++) this.#settle(queue[done]!);
-    this.#drainIfEmpty();
   }
 
   /**

@@ -1,6 +1,7 @@
 // write() calls of one tick share a Promise while they are sure to be committed together
 // (send-queue.ts): each caller must still hear its own write's outcome — across real processes.
-import { Communicator } from '@shmlink/core';
+import { Communicator, ringDescriptor } from '@shmlink/core';
+import { Region } from '@shmlink/native';
 import { makeMessage } from './fixtures/messages';
 import { Peer, cleanup, leftovers, record, uniqueName } from './helpers';
 
@@ -66,5 +67,67 @@ describe('write() in one tick', () => {
     for (let i = 0; i < 10; i++) writes.push(me.comm.write(Buffer.alloc(200, i)));
     me.comm.dispose();
     expect(await outcomes(writes)).toEqual([...Array<Outcome>(8).fill('resolved'), 'ERR_CLOSED', 'ERR_CLOSED']);
+  });
+
+  test('write(), send() and writeSync() mixed in one tick arrive in call order, also once the ring fills and the rest waits', async () => {
+    const name = uniqueName();
+    const capacity = 16384; // a few dozen 200-byte frames: the tick below overfills it
+    const count = 300;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 31, size: 200 }, start: true });
+    const writes: Promise<void>[] = [];
+    for (let seq = 0; seq < count; seq++) {
+      const message = makeMessage(31, seq, 200);
+      // writeSync on the main thread does not wait for room: only while nothing is queued.
+      if (seq === 5) me.comm.writeSync(message);
+      else if (seq % 3 === 0) me.comm.send(message);
+      else writes.push(me.comm.write(message));
+    }
+    expect(new Set(await outcomes(writes))).toEqual(new Set(['resolved']));
+    await peer.call('received', { count });
+    expect((await peer.stats()).firstProblem).toBeNull();
+    expect(me.errors).toEqual([]);
+  });
+
+  test("a write that goes into the ring at once has its bytes taken then: changing them afterwards changes nothing", async () => {
+    const name = uniqueName();
+    const capacity = 1 << 16;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, verify: { seed: 32, size: 64 }, start: true });
+    const buffer = Buffer.alloc(64);
+    const writes: Promise<void>[] = [];
+    for (let seq = 0; seq < 100; seq++) {
+      makeMessage(32, seq, 64).copy(buffer);
+      writes.push(me.comm.write(buffer));
+    }
+    buffer.fill(0);
+    expect(new Set(await outcomes(writes))).toEqual(new Set(['resolved']));
+    await peer.call('received', { count: 100 });
+    expect((await peer.stats()).firstProblem).toBeNull();
+  });
+
+  test("a write() made by an 'error' listener while write() finds a garbage head settles, after the write being made", async () => {
+    const name = uniqueName();
+    const capacity = 1 << 16;
+    const me = record(new Communicator(name, capacity, { side: 'a' }));
+    const peer = await Peer.start({ name, capacity, options: { side: 'b' }, start: true });
+    await me.comm.write(Buffer.alloc(64, 1));
+    await peer.call('received', { count: 1 });
+    const region = Region.open(name);
+    try {
+      region.store(me.comm.writePosition + ringDescriptor.HEAD_OFFSET, 0xfffffff1); // odd: never a cursor
+      const fromListener: Promise<void>[] = [];
+      me.comm.once('error', () => fromListener.push(me.comm.write(Buffer.alloc(64, 3))));
+      const outer = me.comm.write(Buffer.alloc(64, 2));
+      expect(fromListener).toHaveLength(1);
+      expect(await outcomes([outer, fromListener[0]!])).toEqual(['resolved', 'resolved']);
+      expect(me.errors.map((e) => e.code)).toEqual(['ERR_CORRUPT']);
+      // The channel goes on: a later message arrives.
+      const before = (await peer.stats()).received;
+      await me.comm.write(Buffer.alloc(64, 4));
+      await peer.call('received', { count: before + 1 });
+    } finally {
+      region.close();
+    }
   });
 });

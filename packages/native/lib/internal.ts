@@ -4,5 +4,5 @@
 export { assertInteger, checkTimeout, checkOptions, checkOneOf } from './validate';
 export { assertMayBlock } from './region';
 export { initializeHeader, awaitHeader, pauseMs, type HeaderSpec, type HeaderTarget } from './header';
-export { bufferView } from './buffer-view';
+export { ViewBuffer, bufferView } from './buffer-view';
 export { Doorbell, DoorbellRinger, removeDoorbells } from './doorbell';
