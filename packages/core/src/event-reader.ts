@@ -8,8 +8,9 @@ import { nextTurn } from './wait-strategy';
 // The reader copies about this much of the ring per batch (more only for one larger frame),
 // bounding a batch's memory and the time it holds the event loop.
 export const DRAIN_WINDOW = 128 * 1024;
-/** Under a steady stream a reader lets the event loop run other work this often (ms). */
-export const YIELD_EVERY_MS = 2;
+/** Under a steady stream a reader lets the event loop run other work this often (ms): a timer's
+ *  delay under a full-rate stream is about this plus one batch (1 ms since docs/decisions.md §43, 2 before). */
+export const YIELD_EVERY_MS = 1;
 
 export interface EventReaderOptions {
   /** The longest sleep (ms): the peer's liveness is checked at least this often (PeerWatcher). */
@@ -170,12 +171,17 @@ export class EventReader<T> {
       const now = performance.now();
       if (messages.length > 0) {
         window.arrived(now);
-        // Under a steady stream, let the event loop breathe every few milliseconds; otherwise go
+        // Under a steady stream, let the event loop breathe every millisecond; otherwise go
         // straight back to the ring (a yield per batch costs a loop turn per round trip).
         if (now - lastYield > YIELD_EVERY_MS) {
           reader.flushWake();
           await nextTurn();
           lastYield = performance.now();
+        } else {
+          // Let the microtasks the listeners queued run before the next batch: above all the
+          // pump of a write() made in a listener, so that a reply leaves now and not at the next
+          // yield — up to YIELD_EVERY_MS later under a stream (docs/decisions.md §43).
+          await undefined;
         }
         continue;
       }

@@ -31,6 +31,26 @@ const STAGING_SIZE = 64 * 1024;
 const DIRECT_THRESHOLD = 16 * 1024;
 
 /**
+ * The in-flight window for large messages (docs/decisions.md §43): a whole message of at least
+ * WINDOW_MIN_MESSAGE bytes goes into the ring only while the ring's unread bytes, itself included,
+ * stay within IN_FLIGHT_BYTES (or twice its frame, for a message larger than half of that). A
+ * bulk stream then keeps a few MiB unread instead of the whole ring, and what is written
+ * after it waits behind that much, not behind the whole ring; smaller messages are not held back.
+ * Only commits that may wait (write() and send()) keep the window: writeSync and dispose commit
+ * whatever the ring takes.
+ */
+export const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+export const WINDOW_MIN_MESSAGE = 16 * 1024;
+
+/**
+ * Whether a whole message of `length` bytes, taking `needed` ring bytes (its frame of `size`, and
+ * the padding before it) after `unread` bytes not yet consumed, would go beyond the in-flight window.
+ */
+function beyondWindow(length: number, unread: number, needed: number, size: number): boolean {
+  return length >= WINDOW_MIN_MESSAGE && unread + needed > Math.max(IN_FLIGHT_BYTES, 2 * size);
+}
+
+/**
  * The producer's framing of one half's ring, synchronous and without a queue: between begin() and
  * end() it lays messages out as frames — whole, or in fragments when larger than a frame or than
  * the contiguous space — with a padding frame at the ring's end, and end() publishes them with one
@@ -62,6 +82,8 @@ export class RingFramer {
   #start = 0;
   /** Between begin() and end(). */
   #open = false;
+  /** Whether the last begin() asked for the in-flight window for large messages. */
+  #windowed = false;
 
   constructor(half: Half, options: FramerOptions) {
     this.#half = half;
@@ -117,8 +139,10 @@ export class RingFramer {
    * the tail. One that moved backwards (a plausible garbage store; it would make the ring look full
    * to a writer whose reader idles) is reported and ignored until the consumer stores another; one
    * that is malformed or ahead of the tail resets the ring there (what was unread is lost to garbage).
+   * `windowed`: large messages wait for the in-flight window (IN_FLIGHT_BYTES) as well as for room.
    */
-  begin(): void {
+  begin(windowed = false): void {
+    this.#windowed = windowed;
     this.#readHead();
     const half = this.#half;
     this.#free = half.ringSize - (this.#tail - this.#head + half.wrap) % half.wrap;
@@ -218,6 +242,8 @@ export class RingFramer {
     if (length > half.maxFramePayload) return false;
     const size = align(FRAME_HEADER + length);
     const contiguous = half.ringSize - this.#index;
+    // Checked before any padding: a message the window holds back leaves the ring as it was.
+    if (this.#windowed && beyondWindow(length, half.ringSize - this.#free, size > contiguous ? contiguous + size : size, size)) return false;
     if (size > contiguous) {
       if (this.#free < contiguous + size) return false;
       this.#padding(contiguous);

@@ -153,10 +153,12 @@ export class SendQueue {
    * framer.begin() from write(): a bad head it finds is reported at once ('error'), and a write
    * made by that listener is queued behind the one being made, as it was before write() framed.
    */
-  #begin(): void {
+  #begin(windowed = true): void {
     this.#beginning = true;
     try {
-      this.#framer.begin();
+      // write() and send() keep the in-flight window for large messages (framer.ts); writeSync
+      // commits what the ring takes.
+      this.#framer.begin(windowed);
     } finally {
       this.#beginning = false;
     }
@@ -172,13 +174,15 @@ export class SendQueue {
   trySync(data: Uint8Array): boolean {
     if (this.#queueHead !== this.#queue.length || this.#closed || this.#beginning) return false;
     const framer = this.#framer;
-    if (!framer.open) this.#begin();
+    // Without the in-flight window (writeSync commits what the ring takes): a commit write() opened
+    // this tick is measured again without it when its window holds this message back.
+    if (!framer.open) this.#begin(false);
     if (!framer.putWhole(data)) {
-      this.#begin();
+      this.#begin(false);
       if (!framer.putWhole(data)) return false;
     }
     this.#totalQueued++;
-    this.#commit();
+    this.#commit(false);
     return true;
   }
 
@@ -228,7 +232,7 @@ export class SendQueue {
    * message not yet confirmed) is copied first, as the caller may reuse `data` once this returns.
    */
   flushSync(data: Uint8Array): boolean {
-    this.#commit();
+    this.#commit(false);
     for (let i = this.#queueHead; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
       if (w.data !== data) continue;
@@ -246,7 +250,7 @@ export class SendQueue {
     try {
       // Also with nothing queued while frames framed at once wait to be published.
       while (!this.#closed && (this.pending > 0 || this.#framer.open)) {
-        this.#commit();
+        this.#commit(true);
         if (this.pending === 0 || this.#closed) break;
         this.#expire();
         if (this.pending === 0) break;
@@ -334,7 +338,7 @@ export class SendQueue {
   close(): void {
     if (this.#closed) return;
     try {
-      this.#commit();
+      this.#commit(false);
     } catch {
       // the region may already be unusable; whatever is left is rejected below
     }
@@ -371,13 +375,15 @@ export class SendQueue {
   /**
    * Publishes what write() and send() framed at once, then frames as many queued messages as the
    * free space allows, in order, and publishes them (see #frameQueued); the writes framed at once
-   * share one outcome, settled after publishing.
+   * share one outcome, settled after publishing. `windowed` (the pump's commits): a large message
+   * also waits for the in-flight window (framer.ts, IN_FLIGHT_BYTES); writeSync and close() commit
+   * whatever the ring takes.
    */
-  #commit(): void {
+  #commit(windowed: boolean): void {
     // The writes framed straight into the ring are published by this commit: their group ends here.
     const group = this.#takeGroup();
     try {
-      this.#frameQueued();
+      this.#frameQueued(windowed);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       group?.reject(error);
@@ -403,14 +409,14 @@ export class SendQueue {
    * confirmed so. One framed whole before any reader began it needs none of this: a reader keeps
    * its head at the BEGIN of a message it holds in part while the rest is in the ring.
    */
-  #frameQueued(): void {
+  #frameQueued(windowed: boolean): void {
     const framer = this.#framer;
     const queue = this.#queue;
     let done = this.#queueHead;
     for (let again = true; again; ) {
       again = false;
       let whole: PendingWrite | undefined;
-      framer.begin();
+      framer.begin(windowed);
       while (this.#queueHead < queue.length) {
         const w = queue[this.#queueHead]!;
         if (w.begin >= 0 && w.sent === w.data.length) {

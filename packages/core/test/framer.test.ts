@@ -3,7 +3,7 @@
 // then the two ways of assembling frames — in place through a view of the ring, or in a staging
 // buffer copied in (where the runtime forbids external memory, as in Electron) — on a real region.
 import { Region } from '@shmlink/native';
-import { RingFramer, type Outbound } from '../src/framer';
+import { IN_FLIGHT_BYTES, RingFramer, WINDOW_MIN_MESSAGE, type Outbound } from '../src/framer';
 import { Half } from '../src/half';
 import { BEGIN_PREFIX, FRAME_HEADER, FRAME_LAP_SHIFT, FRAME_TYPE_MASK, FrameType, HEADER_SIZE, HEAD_OFFSET, ORPHAN_OFFSET, TAIL_OFFSET, align, lapOf, wrapFor } from '../src/ring-descriptor';
 import { RingReader } from '../src/ring-reader';
@@ -39,9 +39,9 @@ function rig(size: number, cursor?: number): Rig {
   return { memory, half, framer, reader };
 }
 
-/** Frames what fits of `messages` in one commit; returns how many went in whole. */
-function commit(framer: RingFramer, messages: Outbound[]): number {
-  framer.begin();
+/** Frames what fits of `messages` in one commit (`windowed`: as the send queue's pump does); returns how many went in whole. */
+function commit(framer: RingFramer, messages: Outbound[], windowed = false): number {
+  framer.begin(windowed);
   let whole = 0;
   while (whole < messages.length && framer.put(messages[whole]!)) whole++;
   framer.end();
@@ -222,6 +222,92 @@ describe('in memory', () => {
     while (r.reader.hasData()) received.push(...take(r.reader));
     expect(received.length).toBe(sent.length);
     received.forEach((m, i) => expect(m.equals(sent[i]!)).toBe(true));
+  });
+});
+
+describe('in memory: the in-flight window for large messages', () => {
+  // A 16 MiB ring: eight times the window.
+  const HALF = HEADER_SIZE + 16 * 1024 * 1024;
+  const LARGE = 256 * 1024;
+  const frame = (length: number): number => align(FRAME_HEADER + length);
+  const unread = ({ half }: Rig): number => (half.load(TAIL_OFFSET) - half.load(HEAD_OFFSET) + half.wrap) % half.wrap;
+
+  test('a windowed commit holds large messages back beyond the window, and only them; order and bytes are kept', () => {
+    const r = rig(HALF);
+    const inWindow = Math.floor(IN_FLIGHT_BYTES / frame(LARGE));
+    const sizes = [...Array<number>(inWindow + 2).fill(LARGE), 100, LARGE, WINDOW_MIN_MESSAGE - 1];
+    const messages = sizes.map((size, seq) => out(makeMessage(30, seq, size)));
+    expect(commit(r.framer, messages, true)).toBe(inWindow);
+    expect(unread(r)).toBeLessThanOrEqual(IN_FLIGHT_BYTES);
+    expect(messages[inWindow]!.sent).toBe(0); // held whole, not begun
+    // The same ring takes them all in a commit without the window (writeSync, dispose).
+    const rest = messages.slice(inWindow);
+    const other = rig(HALF);
+    expect(commit(other.framer, messages.map((m) => out(m.data)))).toBe(sizes.length);
+    // Each large message the reader takes lets one more in; the small ones pass the window.
+    const received: Buffer[] = [];
+    while (rest.length > 0) {
+      rest.splice(0, commit(r.framer, rest, true));
+      expect(unread(r)).toBeLessThanOrEqual(IN_FLIGHT_BYTES + frame(100) + frame(WINDOW_MIN_MESSAGE - 1));
+      const got = r.reader.drain(frame(LARGE));
+      expect(got.error).toBeUndefined();
+      r.reader.commitAll();
+      received.push(...got.messages.map((m) => Buffer.from(m)));
+    }
+    for (let batch = take(r.reader, HALF); batch.length > 0; batch = take(r.reader, HALF)) received.push(...batch);
+    // Compared one by one: a failing toEqual over megabytes prints them all.
+    expect(received.length).toBe(messages.length);
+    received.forEach((m, seq) => expect(m.equals(messages[seq]!.data)).toBe(true));
+  });
+
+  test('small messages are not held by the window: they fill the ring as before', () => {
+    const r = rig(HALF);
+    const small = WINDOW_MIN_MESSAGE - 8;
+    const count = Math.floor((3 * IN_FLIGHT_BYTES) / frame(small));
+    const messages = Array.from({ length: count }, (_, seq) => out(makeMessage(31, seq, small)));
+    expect(commit(r.framer, messages, true)).toBe(count);
+    expect(unread(r)).toBeGreaterThan(IN_FLIGHT_BYTES);
+    // ... and a large one behind them waits until the unread bytes are back within the window.
+    const large = out(makeMessage(31, count, LARGE));
+    expect(commit(r.framer, [large], true)).toBe(0);
+    while (unread(r) + frame(LARGE) > IN_FLIGHT_BYTES) {
+      r.reader.drain(128 * 1024);
+      r.reader.commitAll();
+    }
+    expect(commit(r.framer, [large], true)).toBe(1);
+  });
+
+  test('a message larger than half the window still goes while the ring holds no more than it: two in flight', () => {
+    const r = rig(HALF);
+    const huge = (IN_FLIGHT_BYTES * 3) / 4;
+    const messages = [0, 1, 2].map((seq) => out(Buffer.alloc(huge, seq)));
+    expect(commit(r.framer, messages, true)).toBe(2);
+    const first = take(r.reader, frame(huge));
+    expect(first.length).toBe(1);
+    expect(first[0]!.equals(messages[0]!.data)).toBe(true);
+    expect(commit(r.framer, messages.slice(2), true)).toBe(1);
+  });
+
+  test('putWhole() (write() framing at the call) keeps the window as put() does; only a windowed begin() asks for it', () => {
+    const r = rig(HALF);
+    const count = Math.floor(IN_FLIGHT_BYTES / frame(LARGE)) + 4;
+    const messages = Array.from({ length: count }, (_, seq) => makeMessage(33, seq, LARGE));
+    r.framer.begin(true);
+    let taken = 0;
+    while (taken < count && r.framer.putWhole(messages[taken]!)) taken++;
+    expect(taken).toBe(Math.floor(IN_FLIGHT_BYTES / frame(LARGE)));
+    expect(r.framer.putWhole(Buffer.alloc(1024, 1))).toBe(true); // small messages pass the window
+    r.framer.end();
+    expect(unread(r)).toBeLessThanOrEqual(IN_FLIGHT_BYTES + frame(1024));
+    // A commit without the window (writeSync, dispose) takes the next one as the ring's room allows.
+    r.framer.begin(false);
+    expect(r.framer.putWhole(messages[taken]!)).toBe(true);
+    r.framer.end();
+    const received = [];
+    for (let batch = take(r.reader, HALF); batch.length > 0; batch = take(r.reader, HALF)) received.push(...batch);
+    expect(received.length).toBe(taken + 2);
+    expect(received[taken]!.length).toBe(1024);
+    expect(received[taken + 1]!.equals(messages[taken]!)).toBe(true);
   });
 });
 
