@@ -11,6 +11,7 @@ import { messageIterator, type MessagesOptions } from './message-iterator';
 import { resolveOptions, type CommunicatorOptions, type ReceiveOptions, type ResolvedOptions } from './options';
 import type { PeerEvent } from './peer';
 import { MIN_HALF } from './ring-descriptor';
+import type { RingReader } from './ring-reader';
 import { SpinPolicy } from './spin-policy';
 
 export type { Side } from './attachment';
@@ -60,6 +61,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
   #eventReader: EventReader<T> | WorkerReader<T> | undefined;
   /** receiveSync()'s current batch: `next` is the index of the next message to return. */
   #syncBatch: { messages: Buffer[]; ends: number[]; next: number } | undefined;
+  /** The end of the message receiveSync() returned last, stored as the head at its next call (-1: none). */
+  #syncHeld = -1;
   /** Failures of send() messages not yet reported, by code (reported together, once per tick). */
   #sendFailures = new Map<ShmErrorCode, { count: number; error: Error }>();
   /** How long receiveSync() spins before it sleeps: longer while the stream is dense. */
@@ -330,6 +333,8 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     const bytes = this.#encode(data);
     const { writer, spaceWait } = this.#writerFor(bytes);
     const timeout = isMainThread ? 0 : checkTimeout(opts.timeout ?? this.#options.timeout);
+    // Nothing queued before it and room in the ring: framed in place at once.
+    if (writer.trySync(bytes)) return;
     let failure: Error | undefined;
     writer.enqueueSync(bytes, (err) => {
       failure = err;
@@ -365,46 +370,87 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
     const attachment = this.#attach();
     const timeout = checkTimeout(opts.timeout);
     if (opts.spin !== undefined) assertInteger(opts.spin, 'spin', 0, 1_000_000);
-    const policy = (this.#spinPolicy ??= new SpinPolicy(this.#options.spin, this.#options.spinBusy));
-    const spinMs = opts.spin === undefined ? policy.spinMs() : opts.spin / 1000;
-    const { reader, dataWait } = attachment;
-    const ready = () => reader.hasData();
-    const start = performance.now();
-    /** Whether this call had to wait: how long it waited is reported to the policy once data came. */
-    let waited = false;
+    const { reader } = attachment;
+    // The message returned last time has left the caller's hands: the head may pass it now, so a
+    // kill repeats at most the message a caller holds.
+    this.#releaseSync(reader);
+    // The clock is read only once nothing is there: a message waiting costs no timing at all.
+    /** When this call first found nothing: its timeout runs from there. */
+    let first = -1;
+    /** When the current wait began (-1: not waiting), and how long it may spin: told to the policy. */
+    let waitStart = -1;
+    let spinMs = 0;
+    for (;;) {
+      const message = this.#nextSync(reader);
+      if (message !== undefined) {
+        if (waitStart >= 0) {
+          this.#spinPolicy!.waited(performance.now() - waitStart, spinMs);
+          waitStart = -1;
+        }
+        // The bytes codec returns its input: no decode, no result record.
+        if (this.#codec === (bytesCodec as Codec<unknown>)) return message as T;
+        const decoded = decodeMessage(this.#codec, message, this);
+        if (decoded !== undefined) return decoded.value;
+        // Skipped (reported as ERR_CORRUPT): its space goes back at once.
+        this.#releaseSync(reader);
+        continue;
+      }
+      const now = performance.now();
+      if (first < 0) first = now;
+      const elapsed = now - first;
+      if (elapsed >= timeout) {
+        if (waitStart >= 0) this.#spinPolicy!.waited(now - waitStart, spinMs);
+        return null;
+      }
+      if (waitStart < 0) {
+        waitStart = now;
+        const policy = (this.#spinPolicy ??= new SpinPolicy(this.#options.spin, this.#options.spinBusy));
+        spinMs = opts.spin === undefined ? policy.spinMs() : opts.spin / 1000;
+      }
+      // The spin re-checks one word; a message is parsed only once there is one.
+      attachment.dataWait.waitSync(() => reader.hasData(), Math.min(timeout - elapsed, this.#options.peerCheckInterval), Math.max(0, spinMs - (now - waitStart)));
+    }
+  }
+
+  /**
+   * receiveSync()'s next message, its end held in #syncHeld until the next call releases it; or
+   * undefined when nothing is published. A lone whole message — a request-reply exchange — is
+   * copied straight out of the ring (RingReader.takeOne); anything else is parsed a batch at a time.
+   */
+  #nextSync(reader: RingReader): Buffer | undefined {
     for (;;) {
       const batch = this.#syncBatch;
       if (batch !== undefined) {
-        // The message returned last time has left the caller's hands: the head may pass it now,
-        // so a kill repeats at most the message a caller holds.
-        if (batch.next > 0) reader.commit(batch.ends[batch.next - 1]!);
         if (batch.next < batch.messages.length) {
-          const decoded = decodeMessage(this.#codec, batch.messages[batch.next++]!, this);
-          if (decoded !== undefined) return decoded.value;
-          continue;
+          this.#syncHeld = batch.ends[batch.next]!;
+          return batch.messages[batch.next++]!;
         }
         this.#syncBatch = undefined;
         reader.commitAll();
       }
-      // The spin re-checks one word; a drain (and its allocations) only once there is data.
-      if (reader.hasData()) {
-        if (waited) {
-          policy.waited(performance.now() - start, spinMs);
-          waited = false;
-        }
-        const { messages, ends, error } = reader.drain(DRAIN_WINDOW);
-        if (error !== undefined) this.emit('error', error);
-        this.#syncBatch = { messages, ends, next: 0 };
-        continue;
+      const one = reader.takeOne();
+      if (one === undefined) return undefined;
+      if (one !== null) {
+        this.#syncHeld = reader.takenEnd;
+        return one;
       }
-      const elapsed = performance.now() - start;
-      if (elapsed >= timeout) {
-        if (waited) policy.waited(elapsed, spinMs);
-        return null;
-      }
-      waited = true;
-      dataWait.waitSync(ready, Math.min(timeout - elapsed, this.#options.peerCheckInterval), Math.max(0, spinMs - elapsed));
+      const { messages, ends, error } = reader.drain(DRAIN_WINDOW);
+      if (error !== undefined) this.emit('error', error);
+      this.#syncBatch = { messages, ends, next: 0 };
     }
+  }
+
+  /**
+   * Stores the head past the message receiveSync() returned last (#syncHeld). One from a batch
+   * just moves the head (the producer is woken once a batch, at its end); one taken alone was
+   * the batch, so a producer waiting for its space is woken too.
+   */
+  #releaseSync(reader: RingReader): void {
+    const held = this.#syncHeld;
+    if (held < 0) return;
+    this.#syncHeld = -1;
+    if (this.#syncBatch === undefined) reader.commitBatch(held);
+    else reader.commit(held);
   }
 
   /**
@@ -412,10 +458,11 @@ export class Communicator<T = Buffer> extends EventEmitter<CommunicatorEvents<T>
    * again after a rewind); whether there was one.
    */
   #endSyncBatch(): boolean {
-    const batch = this.#syncBatch;
-    if (batch === undefined) return false;
+    const reader = this.#attachment?.reader;
+    if (reader === undefined) return false;
+    this.#releaseSync(reader);
+    if (this.#syncBatch === undefined) return false;
     this.#syncBatch = undefined;
-    if (batch.next > 0) this.#attachment!.reader.commit(batch.ends[batch.next - 1]!);
     return true;
   }
 

@@ -60,8 +60,12 @@ export class RingReader {
   readonly #half: Half;
   readonly #maxMessageSize: number;
   readonly #onPublish: () => void;
-  /** The ring itself, for borrowing drains (null: this reader only copies). */
+  /** The ring itself, for borrowing drains and takeOne() (null: this reader only copies). */
   readonly #view: Buffer | null;
+  /** Frame headers read in place by takeOne(), over #view. */
+  readonly #words: DataView | null;
+  /** takeOne(): the cursor just after the message it returned last. */
+  #takenEnd = 0;
   /** Where parsing goes on: at or ahead of the stored head. */
   #head: number;
   /** The head as last stored in shared memory. */
@@ -95,6 +99,7 @@ export class RingReader {
     this.#maxMessageSize = maxMessageSize;
     this.#onPublish = onPublish;
     this.#view = ringView;
+    this.#words = ringView === null ? null : new DataView(ringView.buffer, ringView.byteOffset, ringView.length);
     this.#head = this.#recoverHead();
     this.#stored = this.#head;
     this.#announced = this.#head;
@@ -178,6 +183,52 @@ export class RingReader {
       if (err.reported) return { messages, ends };
       return { messages, ends, error: new ShmError('ERR_CORRUPT', `ring of half at ${half.base} in '${half.region.name}': ${err.message}`) };
     }
+  }
+
+  /**
+   * The synchronous receiver's fast path (receiveSync): the next message when the published bytes
+   * are exactly one whole MESSAGE frame of this lap, nothing is being reassembled and nothing waits
+   * to be reported — what a request-reply exchange finds every time — copied straight out of the
+   * ring into a Buffer of its own: one frame header read in place and one copy, no batch, no native
+   * call. `undefined` when nothing was published; null when anything else is there (several
+   * frames, padding, fragments, garbage), for drain() — which checks and reports everything — to
+   * parse. Like drain() it stores nothing: commit `takenEnd` once the message is handed over. The
+   * header is read once into locals and checked before use, so a peer that changes it meanwhile
+   * changes only the bytes copied, never how many or from where.
+   */
+  takeOne(): Buffer | null | undefined {
+    const words = this.#words;
+    if (words === null || this.#partial !== null || this.#notice !== undefined) return null;
+    const half = this.#half;
+    const head = this.#head;
+    const tail = half.load(TAIL_OFFSET);
+    if (tail === head || tail === this.#badTail) return undefined;
+    const wrap = half.wrap;
+    const ringSize = half.ringSize;
+    if (tail >= wrap || tail % 8 !== 0) return null;
+    const used = tail > head ? tail - head : tail + wrap - head;
+    const index = head % ringSize;
+    // One frame, not crossing the ring's end (then used <= ringSize too): more is drain()'s, which
+    // takes a batch with one copy and wakes a producer waiting for space once per batch.
+    if (used > ringSize - index || used > half.maxFramePayload + FRAME_HEADER) return null;
+    const bodyLength = words.getUint32(index, true);
+    const word = words.getUint32(index + 4, true);
+    if (word !== ((FrameType.Message | (lapOf(head, ringSize) << FRAME_LAP_SHIFT)) >>> 0) || align(FRAME_HEADER + bodyLength) !== used) return null;
+    const view = this.#view!;
+    const message = Buffer.allocUnsafe(bodyLength);
+    message.set(new Uint8Array(view.buffer, view.byteOffset + index + FRAME_HEADER, bodyLength));
+    this.#badTail = -1;
+    this.#lastTail = tail;
+    this.#staleAt = -1;
+    this.#orphanReported = false;
+    this.#head = tail;
+    this.#takenEnd = tail;
+    return message;
+  }
+
+  /** The cursor just after the message takeOne() returned last: commit it once handed over. */
+  get takenEnd(): number {
+    return this.#takenEnd;
   }
 
   #result(messages: Buffer[], ends: number[]): DrainResult {

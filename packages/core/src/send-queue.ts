@@ -153,14 +153,37 @@ export class SendQueue {
    * framer.begin() from write(): a bad head it finds is reported at once ('error'), and a write
    * made by that listener is queued behind the one being made, as it was before write() framed.
    */
-  #begin(): void {
+  #begin(windowed = true): void {
     this.#beginning = true;
     try {
-      // write() and send() keep the in-flight window for large messages (framer.ts).
-      this.#framer.begin(true);
+      // write() and send() keep the in-flight window for large messages (framer.ts); writeSync
+      // commits what the ring takes.
+      this.#framer.begin(windowed);
     } finally {
       this.#beginning = false;
     }
+  }
+
+  /**
+   * writeSync()'s fast path: frames a message that fits one frame and the free ring straight into
+   * it when nothing is queued before it (order), and publishes it at once with whatever write() and
+   * send() framed this tick (the commit settles their group as the pump would) — no queue record,
+   * no search for it afterwards. Returns false otherwise, having framed nothing: the caller then
+   * queues it (enqueueSync + flushSync), and that commit ends a commit begun here.
+   */
+  trySync(data: Uint8Array): boolean {
+    if (this.#queueHead !== this.#queue.length || this.#closed || this.#beginning) return false;
+    const framer = this.#framer;
+    // Without the in-flight window (writeSync commits what the ring takes): a commit write() opened
+    // this tick is measured again without it when its window holds this message back.
+    if (!framer.open) this.#begin(false);
+    if (!framer.putWhole(data)) {
+      this.#begin(false);
+      if (!framer.putWhole(data)) return false;
+    }
+    this.#totalQueued++;
+    this.#commit(false);
+    return true;
   }
 
   /**
