@@ -12,7 +12,7 @@ describe('entry points', () => {
 
   test('@shmlink/native/internal exports the shared helpers', () => {
     expect(Object.keys(internal).sort()).toEqual(
-      ['assertInteger', 'assertMayBlock', 'awaitHeader', 'bufferView', 'checkOneOf', 'checkOptions', 'checkTimeout', 'initializeHeader', 'pauseMs', 'Doorbell', 'DoorbellRinger', 'removeDoorbells'].sort(),
+      ['assertInteger', 'assertMayBlock', 'awaitHeader', 'bufferView', 'checkOneOf', 'checkOptions', 'checkTimeout', 'initializeHeader', 'pauseMs', 'Doorbell', 'DoorbellRinger', 'removeDoorbells', 'ViewBuffer'].sort(),
     );
   });
 });
