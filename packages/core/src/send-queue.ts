@@ -130,19 +130,21 @@ export class SendQueue {
   }
 
   /**
-   * Frames `data` into the ring now, when the queue is empty (order) and it fits; the commit that
-   * publishes it is scheduled for the end of the tick. The head is read again once before giving
-   * up: the consumer may have freed space since the commit began.
+   * Frames `data` into the ring now, when the queue is empty (order) and it fits. For write() and
+   * send() (`windowed`: they keep the in-flight window) the commit that publishes it is scheduled
+   * for the end of the tick; writeSync publishes at once (trySync). The head is read again once
+   * before giving up: the consumer may have freed space since the commit began.
    */
-  #frameNow(data: Uint8Array): boolean {
+  #frameNow(data: Uint8Array, windowed = true): boolean {
     if (this.#queueHead !== this.#queue.length || this.#closed || this.#beginning) return false;
     const framer = this.#framer;
     if (!framer.open) {
-      this.#begin();
-      this.#schedule();
+      this.#begin(windowed);
+      if (windowed) this.#schedule();
     }
     if (!framer.putWhole(data)) {
-      this.#begin();
+      // Also measures a commit write() opened this tick again without the window, for writeSync.
+      this.#begin(windowed);
       if (!framer.putWhole(data)) return false;
     }
     this.#totalQueued++;
@@ -172,16 +174,7 @@ export class SendQueue {
    * queues it (enqueueSync + flushSync), and that commit ends a commit begun here.
    */
   trySync(data: Uint8Array): boolean {
-    if (this.#queueHead !== this.#queue.length || this.#closed || this.#beginning) return false;
-    const framer = this.#framer;
-    // Without the in-flight window (writeSync commits what the ring takes): a commit write() opened
-    // this tick is measured again without it when its window holds this message back.
-    if (!framer.open) this.#begin(false);
-    if (!framer.putWhole(data)) {
-      this.#begin(false);
-      if (!framer.putWhole(data)) return false;
-    }
-    this.#totalQueued++;
+    if (!this.#frameNow(data, false)) return false;
     this.#commit(false);
     return true;
   }
