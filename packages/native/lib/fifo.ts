@@ -1,6 +1,5 @@
 import { binding } from './binding';
-import { ShmError } from './errors';
-import { assertInteger } from './validate';
+import { assertInteger, assertPath } from './validate';
 
 /**
  * Creates a FIFO (named pipe) at `path` with `mode` (default 0o600); an existing FIFO is accepted,
@@ -8,9 +7,7 @@ import { assertInteger } from './validate';
  * FIFOs as doorbells that wake a sleeping event loop directly.
  */
 export function makeFifo(path: string, mode = 0o600): void {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw new ShmError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
-  }
+  assertPath(path);
   assertInteger(mode, 'mode', 0, 0o777);
   binding.makeFifo(path, mode);
 }
@@ -22,8 +19,6 @@ export function makeFifo(path: string, mode = 0o600): void {
  * another thread opened under that number since (an EBADF there, or an abort in its event loop).
  */
 export function openFifo(path: string): number {
-  if (typeof path !== 'string' || path.length === 0) {
-    throw new ShmError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
-  }
+  assertPath(path);
   return binding.openFifo(path);
 }

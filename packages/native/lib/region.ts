@@ -3,7 +3,7 @@ import { isMainThread } from 'node:worker_threads';
 import { binding, type RegionHandle, type WaitOutcome } from './binding';
 import { ShmError } from './errors';
 import { toOsName } from './names';
-import { assertInteger, checkOneOf, checkOptions, checkTimeout } from './validate';
+import { assertInteger, assertPath, checkOneOf, checkOptions, checkTimeout } from './validate';
 
 export type { WaitOutcome } from './binding';
 export type Access = 'readWrite' | 'read' | 'copyOnWrite';
@@ -151,9 +151,7 @@ export class Region {
     const access = checkOneOf(opts.access, 'access', ACCESS, 'readWrite');
     const permissions = opts.mode ?? 0o600;
     assertInteger(permissions, 'mode', 0, 0o777);
-    if (opts.path !== undefined && (typeof opts.path !== 'string' || opts.path.length === 0)) {
-      throw new ShmError('ERR_INVALID_ARGUMENT', 'path must be a non-empty string');
-    }
+    if (opts.path !== undefined) assertPath(opts.path);
     if (disposition !== 'open' && access === 'read') {
       throw new ShmError('ERR_INVALID_ARGUMENT', "access 'read' can only open an existing region");
     }

@@ -7,6 +7,13 @@ export function assertInteger(value: unknown, what: string, min = 0, max = Numbe
   }
 }
 
+/** Throws ERR_INVALID_ARGUMENT unless `value` is a non-empty string (a file system path). */
+export function assertPath(value: unknown, what = 'path'): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new ShmError('ERR_INVALID_ARGUMENT', `${what} must be a non-empty string`);
+  }
+}
+
 /** A timeout in milliseconds: a non-negative number, or Infinity / undefined for none. */
 export function checkTimeout(value: unknown, what = 'timeoutMs'): number {
   if (value === undefined) return Infinity;
